@@ -1,0 +1,40 @@
+import Foundation
+
+/// Who may do what. Every rule denies unless a role explicitly grants, so a new role starts with no rights.
+public enum AccessPolicy {
+    /// System admins see the users of any agency; an agency admin only those of its own agency; nobody else.
+    public static func canViewUsers(ofAgency agencyID: UUID, _ p: Principal) -> Bool {
+        p.isSystemAdmin || p.isAgencyAdmin(of: agencyID)
+    }
+
+    /// Same as ``canViewUsers(ofAgency:_:)``: whoever may see an agency's users may also manage them.
+    public static func canManageUsers(ofAgency agencyID: UUID, _ p: Principal) -> Bool {
+        canViewUsers(ofAgency: agencyID, p)
+    }
+
+    /// Only system admins edit the agency directory (including CSV import), since it is shared by all agencies.
+    public static func canManageAgencies(_ p: Principal) -> Bool {
+        p.isSystemAdmin
+    }
+
+    /// System admins manage any agency's machine-to-machine systems; an agency admin only its own agency's.
+    public static func canManageSystems(ofAgency agencyID: UUID, _ p: Principal) -> Bool {
+        p.isSystemAdmin || p.isAgencyAdmin(of: agencyID)
+    }
+
+    /// System admins read every audit log, including the whole log (`agencyID` nil);
+    /// an agency admin only its own agency's entries and never the whole log.
+    public static func canViewAudit(ofAgency agencyID: UUID?, _ p: Principal) -> Bool {
+        if p.isSystemAdmin { return true }
+        guard let agencyID else { return false }
+        return p.isAgencyAdmin(of: agencyID)
+    }
+
+    /// The roles `p` may give to others: all for a system admin, all but system admin for an agency admin,
+    /// none for anyone else (so nobody can raise anyone above themselves).
+    public static func grantableRoles(_ p: Principal) -> Set<Role> {
+        if p.isSystemAdmin { return Set(Role.allCases) }
+        if p.has(.agencyAdmin) { return Set(Role.allCases).subtracting([.systemAdmin]) }
+        return []
+    }
+}
