@@ -1,0 +1,252 @@
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import GovCore
+import Vapor
+
+/// Accounts' interface for the rest of the system: sign-in with back-off, and the changes an
+/// administrator makes. Every change is audited in the same transaction.
+struct AccountService: Sendable {
+    let db: any Database
+    let app: Application
+
+    static let loginFailed = GovError(
+        "login_failed", .unauthorized,
+        vi: "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản không được phép đăng nhập.",
+        en: "Wrong username or password, or the account may not sign in.")
+
+    static func loginLocked(seconds: Int) -> GovError {
+        GovError("login_locked", .tooManyRequests,
+                 vi: "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau \(seconds) giây.",
+                 en: "Too many failed sign-ins. Try again in \(seconds) seconds.")
+    }
+
+    /// Checks a username and password. The answer and the time it takes are the same whether the
+    /// account exists or not; failures count per username and lock it out with growing back-off.
+    func authenticate(username raw: String, password: String, actor: AuditActor) async throws -> User {
+        let key = (try? Username.normalize(raw)) ?? String(raw.lowercased().prefix(64))
+        let now = Date()
+        if let throttle = try await LoginThrottle.query(on: db).filter(\.$usernameKey == key).first(),
+           let until = throttle.lockedUntil, until > now {
+            throw Self.loginLocked(seconds: max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+        }
+        let user = try await User.query(on: db).filter(\.$username == key).first()
+        let hash: String
+        if let user { hash = user.passwordHash } else { hash = try await app.dummyPasswordHash() }
+        let passwordMatches = (try? await app.password.async.verify(password, created: hash)) ?? false
+        var allowed = passwordMatches && user?.isActive == true
+        if allowed, let agencyID = user?.$agency.id, let agency = try await Agency.find(agencyID, on: db) {
+            allowed = agency.agencyState == .active
+        }
+        guard allowed, let user else {
+            try await recordFailure(key: key, actor: actor, now: now)
+            throw Self.loginFailed
+        }
+        try await db.atomically { tx in
+            try await LoginThrottle.query(on: tx).filter(\.$usernameKey == key).delete()
+            user.lastLoginAt = now
+            try await user.save(on: tx)
+            var who = actor
+            who.label = "user:\(user.username)"
+            try await AuditLog.append("auth.login", entity: "user", id: user.username, by: who, on: tx)
+        }
+        return user
+    }
+
+    private func recordFailure(key: String, actor: AuditActor, now: Date) async throws {
+        let policy = app.govConfig.loginThrottle
+        let lockSeconds = try await db.atomically { tx -> Int? in
+            let throttle = try await LoginThrottle.query(on: tx).filter(\.$usernameKey == key).first()
+                ?? LoginThrottle(usernameKey: key)
+            throttle.failures += 1
+            let lock = policy.lockSeconds(afterFailures: throttle.failures)
+            throttle.lockedUntil = lock.map { now.addingTimeInterval(TimeInterval($0)) }
+            try await throttle.save(on: tx)
+            try await AuditLog.append("auth.login_failed", entity: "user", id: key,
+                                      details: ["failures": String(throttle.failures)], by: actor, on: tx)
+            return lock
+        }
+        if let lockSeconds { throw Self.loginLocked(seconds: lockSeconds) }
+    }
+
+    /// What an administrator fills in to create an account.
+    struct NewAccount: Sendable {
+        var username: String
+        var fullName: String
+        var email: String?
+        var position: String?
+        var agencyCode: String?
+        var departmentCode: String?
+        var roles: Set<Role>
+        var password: String
+    }
+
+    func create(_ input: NewAccount, by principal: Principal?, actor: AuditActor) async throws -> User {
+        let username = try Username.normalize(input.username)
+        let fullName = try Self.validName(input.fullName)
+        try PasswordPolicy.check(input.password)
+        let email = try Self.validEmail(input.email)
+        guard !input.roles.isEmpty else { throw Self.noRole }
+        let (agency, department) = try await resolveMembership(agencyCode: input.agencyCode,
+                                                               departmentCode: input.departmentCode)
+        if let principal {
+            guard let agencyID = agency?.id ?? principal.agencyID,
+                  AccessPolicy.canManageUsers(ofAgency: agencyID, principal) else { throw Self.forbidden }
+            guard input.roles.isSubset(of: AccessPolicy.grantableRoles(principal)) else { throw Self.roleNotGrantable }
+        }
+        if input.roles.contains(where: \.isStaff), agency == nil { throw Self.staffNeedsAgency }
+        if try await User.query(on: db).filter(\.$username == username).first() != nil {
+            throw GovError("username_taken", .conflict, vi: "Tên đăng nhập \(username) đã được dùng.",
+                           en: "The username \(username) is already taken.")
+        }
+        let hash = try await app.password.async.hash(input.password)
+        let user = User(username: username, fullName: fullName, agencyID: agency?.id, departmentID: department?.id,
+                        roles: input.roles, passwordHash: hash, email: email, position: input.position)
+        try await db.atomically { tx in
+            try await user.create(on: tx)
+            try await AuditLog.append("user.create", entity: "user", id: username,
+                                      details: ["roles": user.roles.joined(separator: ",")],
+                                      agencyCode: agency?.code, by: actor, on: tx)
+        }
+        return user
+    }
+
+    /// What an administrator may change on an account.
+    struct Changes: Sendable {
+        var fullName: String
+        var email: String?
+        var position: String?
+        var departmentCode: String?
+        var roles: Set<Role>
+        var state: UserState
+    }
+
+    func update(_ user: User, _ changes: Changes, by principal: Principal, actor: AuditActor) async throws {
+        try authorize(user, principal)
+        let fullName = try Self.validName(changes.fullName)
+        let email = try Self.validEmail(changes.email)
+        guard !changes.roles.isEmpty else { throw Self.noRole }
+        let grantable = AccessPolicy.grantableRoles(principal)
+        // An administrator may keep roles they could not grant, but not add them.
+        guard changes.roles.subtracting(user.roleSet).isSubset(of: grantable) else { throw Self.roleNotGrantable }
+        if user.id == principal.userID, changes.state == .locked {
+            throw GovError("cannot_lock_self", .invalid, vi: "Không thể tự khóa tài khoản của mình.",
+                           en: "You cannot lock your own account.")
+        }
+        let agencyCode = try await user.$agency.id.asyncMap { try await Agency.find($0, on: db)?.code } ?? nil
+        let department = try await resolveMembership(agencyCode: agencyCode, departmentCode: changes.departmentCode).1
+        try await db.atomically { tx in
+            user.fullName = fullName
+            user.email = email
+            user.position = changes.position?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+            user.$department.id = department?.id
+            user.roles = changes.roles.map(\.rawValue).sorted()
+            user.state = changes.state.rawValue
+            user.refreshSearchKey()
+            try await user.save(on: tx)
+            try await AuditLog.append("user.update", entity: "user", id: user.username,
+                                      details: ["roles": user.roles.joined(separator: ","), "state": user.state],
+                                      agencyCode: agencyCode, by: actor, on: tx)
+        }
+    }
+
+    func resetPassword(_ user: User, to password: String, by principal: Principal, actor: AuditActor) async throws {
+        try authorize(user, principal)
+        try PasswordPolicy.check(password)
+        let hash = try await app.password.async.hash(password)
+        try await db.atomically { tx in
+            user.passwordHash = hash
+            user.passwordChangedAt = Date()
+            try await user.save(on: tx)
+            try await LoginThrottle.query(on: tx).filter(\.$usernameKey == user.username).delete()
+            try await AuditLog.append("user.password_reset", entity: "user", id: user.username, by: actor, on: tx)
+        }
+    }
+
+    func authorize(_ user: User, _ principal: Principal) throws {
+        guard let agencyID = user.$agency.id ?? (principal.isSystemAdmin ? principal.agencyID : nil),
+              AccessPolicy.canManageUsers(ofAgency: agencyID, principal) else { throw Self.forbidden }
+    }
+
+    private func resolveMembership(agencyCode: String?, departmentCode: String?) async throws -> (Agency?, Department?) {
+        guard let code = agencyCode?.trimmingCharacters(in: .whitespaces).nilIfEmpty else {
+            if departmentCode?.nilIfEmpty != nil { throw Self.departmentUnknown }
+            return (nil, nil)
+        }
+        let agency = try await AgencyDirectory(db: db).require(code: code)
+        guard let departmentCode = departmentCode?.trimmingCharacters(in: .whitespaces).nilIfEmpty else {
+            return (agency, nil)
+        }
+        guard let department = try await Department.query(on: db)
+            .filter(\.$agency.$id == agency.requireID()).filter(\.$code == departmentCode).first() else {
+            throw Self.departmentUnknown
+        }
+        return (agency, department)
+    }
+
+    static func validName(_ raw: String) throws -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else {
+            throw GovError("full_name_invalid", .invalid, vi: "Họ tên là bắt buộc (tối đa 200 ký tự).",
+                           en: "A full name is required (at most 200 characters).")
+        }
+        return name
+    }
+
+    static func validEmail(_ raw: String?) throws -> String? {
+        guard let email = raw?.trimmingCharacters(in: .whitespaces).nilIfEmpty else { return nil }
+        guard EmailAddress.isPlausible(email) else {
+            throw GovError("email_invalid", .invalid, vi: "Địa chỉ thư điện tử không hợp lệ.", en: "Invalid e-mail address.")
+        }
+        return email
+    }
+
+    static let forbidden = GovError("forbidden_users", .forbidden,
+                                    vi: "Bạn không có quyền quản lý người dùng của cơ quan này.",
+                                    en: "You may not manage the users of this agency.")
+    static let noRole = GovError("role_required", .invalid, vi: "Cần chọn ít nhất một vai trò.",
+                                 en: "Choose at least one role.")
+    static let roleNotGrantable = GovError("role_not_grantable", .forbidden,
+                                           vi: "Bạn không được cấp vai trò này.", en: "You may not grant this role.")
+    static let staffNeedsAgency = GovError("agency_required", .invalid,
+                                           vi: "Cán bộ phải thuộc một cơ quan.", en: "Staff accounts need an agency.")
+    static let departmentUnknown = GovError("department_not_found", .invalid,
+                                            vi: "Không tìm thấy đơn vị trong cơ quan đã chọn.",
+                                            en: "No such unit in the chosen agency.")
+}
+
+extension String {
+    /// nil for an empty string.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+/// A bcrypt hash of a random password at the configured cost, made once on first need.
+final class DummyPasswordHash: Sendable {
+    private let value = NIOLockedValueBox<String?>(nil)
+
+    func get(_ app: Application) async throws -> String {
+        if let hash = value.withLockedValue({ $0 }) { return hash }
+        let hash = try await app.password.async.hash(SystemSecret.generate())
+        value.withLockedValue { $0 = hash }
+        return hash
+    }
+}
+
+extension Application {
+    private struct DummyHashKey: StorageKey { typealias Value = DummyPasswordHash }
+
+    /// Checked when a username does not exist, so the answer takes as long as for a real account.
+    func dummyPasswordHash() async throws -> String {
+        guard let holder = storage[DummyHashKey.self] else { return try await DummyPasswordHash().get(self) }
+        return try await holder.get(self)
+    }
+
+    /// Prepares the holder (configure time, single-threaded).
+    func installDummyPasswordHash() { storage[DummyHashKey.self] = DummyPasswordHash() }
+
+    var accounts: AccountService { AccountService(db: db, app: self) }
+}
+
+extension Request {
+    var accounts: AccountService { AccountService(db: db, app: application) }
+}

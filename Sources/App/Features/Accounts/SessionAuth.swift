@@ -1,0 +1,74 @@
+import Fluent
+import Foundation
+import GovCore
+import Vapor
+
+/// Restores the signed-in user from the server-side session, ending sessions that sat idle too
+/// long or whose user or agency was locked since.
+struct SessionAuthMiddleware: AsyncMiddleware {
+    static let userKey = "uid"
+    static let seenKey = "seen"
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        request.storage[SessionEnabledKey.self] = true
+        if let raw = request.session.data[Self.userKey] {
+            try await restore(raw, request)
+        }
+        return try await next.respond(to: request)
+    }
+
+    private func restore(_ raw: String, _ request: Request) async throws {
+        let now = Int(Date().timeIntervalSince1970)
+        let idleLimit = request.application.govConfig.sessionIdleMinutes * 60
+        guard let id = UUID(uuidString: raw),
+              let seen = request.session.data[Self.seenKey].flatMap(Int.init), now - seen <= idleLimit,
+              let user = try await User.find(id, on: request.db), user.isActive else {
+            request.session.destroy()
+            return
+        }
+        if let agencyID = user.$agency.id {
+            guard let agency = try await Agency.find(agencyID, on: request.db), agency.agencyState == .active else {
+                request.session.destroy()
+                return
+            }
+            request.storage[CurrentAgencyNameKey.self] = agency.name
+            request.storage[CurrentAgencyCodeKey.self] = agency.code
+        }
+        request.storage[CurrentUserKey.self] = user
+        request.session.data[Self.seenKey] = String(now)
+    }
+
+    /// Starts a fresh session for `user`: the old session id is deleted and a new one issued, so a
+    /// session id planted before sign-in (session fixation) is worthless after it.
+    static func signIn(_ user: User, _ request: Request) async throws {
+        if let old = request.session.id {
+            try await request.application.sessions.driver.deleteSession(old, for: request).get()
+        }
+        request.session.id = nil
+        for key in request.session.data.snapshot.keys { request.session.data[key] = nil }
+        request.session.data[userKey] = try user.requireID().uuidString
+        request.session.data[seenKey] = String(Int(Date().timeIntervalSince1970))
+        request.storage[CurrentUserKey.self] = user
+    }
+}
+
+/// The signed-in user's agency code, for the audit trail.
+struct CurrentAgencyCodeKey: StorageKey { typealias Value = String }
+
+extension Request {
+    var currentAgencyCode: String? { storage[CurrentAgencyCodeKey.self] }
+}
+
+/// Pages and actions that need a signed-in user: browsers are sent to the login page, API
+/// clients get 401.
+struct RequireSignInMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard request.currentUser == nil else { return try await next.respond(to: request) }
+        if request.method == .GET, !AppErrorMiddleware.wantsJSON(request) {
+            let next = request.url.path + (request.url.query.map { "?" + $0 } ?? "")
+            let encoded = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+            return request.redirect(to: "/login?next=\(encoded)")
+        }
+        throw GovError("not_signed_in", .unauthorized, vi: "Bạn cần đăng nhập.", en: "You need to sign in.")
+    }
+}

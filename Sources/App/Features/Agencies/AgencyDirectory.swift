@@ -1,0 +1,153 @@
+import Fluent
+import Foundation
+import GovCore
+import FluentSQL
+import SQLKit
+import Vapor
+
+/// The agency directory's interface for the rest of the system: look-ups by code, search,
+/// and the all-or-nothing CSV import. Other subsystems use this, never the tables.
+struct AgencyDirectory: Sendable {
+    let db: any Database
+
+    static func notFound(_ code: String) -> GovError {
+        GovError("agency_not_found", .notFound,
+                 vi: "Không tìm thấy cơ quan có mã \(code).", en: "No agency with code \(code).")
+    }
+
+    func find(code: String) async throws -> Agency? {
+        try await Agency.query(on: db).filter(\.$code == code).first()
+    }
+
+    func require(code: String) async throws -> Agency {
+        guard let agency = try await find(code: code) else { throw Self.notFound(code) }
+        return agency
+    }
+
+    func find(id: UUID) async throws -> Agency? {
+        try await Agency.find(id, on: db)
+    }
+
+    /// Filters of the browse page and the API.
+    struct Query: Sendable {
+        var text: String?
+        var state: AgencyState?
+        var parentCode: String?
+        var page: Int = 1
+        var perPage: Int = 50
+    }
+
+    /// One page of results.
+    struct Results: Sendable {
+        var agencies: [Agency]
+        var total: Int
+        var page: Int
+        var perPage: Int
+        var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
+    }
+
+    func search(_ query: Query) async throws -> Results {
+        var builder = Agency.query(on: db)
+        if let text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            builder = builder.filter(.sql(SearchFilter.contains("search_key", text)))
+        }
+        if let state = query.state { builder = builder.filter(\.$state == state.rawValue) }
+        if let parent = query.parentCode { builder = builder.filter(\.$parentCode == parent) }
+        let total = try await builder.count()
+        let perPage = min(max(query.perPage, 1), 500)
+        let page = max(query.page, 1)
+        let agencies = try await builder.copy().sort(\.$level).sort(\.$code)
+            .range((page - 1) * perPage..<(page * perPage)).all()
+        return Results(agencies: agencies, total: total, page: page, perPage: perPage)
+    }
+
+    func departments(of agency: Agency) async throws -> [Department] {
+        try await Department.query(on: db).filter(\.$agency.$id == agency.requireID()).sort(\.$code).all()
+    }
+
+    /// What an import did, or why it did nothing.
+    struct ImportReport: Sendable {
+        var created: Int = 0
+        var updated: Int = 0
+        var errors: [CSVRowIssue] = []
+        var warnings: [CSVRowIssue] = []
+        var succeeded: Bool { errors.isEmpty }
+    }
+
+    /// Validates the whole file first; imports every row in one transaction only when no row is
+    /// bad, so a file is either fully applied or not at all.
+    func importCSV(_ text: String, by actor: AuditActor,
+                   progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> ImportReport {
+        let existing = try await Agency.query(on: db).field(\.$code).all().map(\.code)
+        let parsed = AgencyCSV.parse(text, existingCodes: Set(existing))
+        var report = ImportReport(errors: parsed.errors, warnings: parsed.warnings)
+        guard parsed.isValid else { return report }
+        let records = parsed.records
+        let counts = try await db.atomically { tx -> (Int, Int) in
+            var created = 0, updated = 0
+            let byCode = Dictionary(
+                try await Agency.query(on: tx).all().map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+            for (index, record) in records.enumerated() {
+                if let agency = byCode[record.code.value] {
+                    agency.apply(record)
+                    try await agency.save(on: tx)
+                    updated += 1
+                } else {
+                    try await Agency(record: record).create(on: tx)
+                    created += 1
+                }
+                progress?(index + 1, records.count)
+            }
+            try await AuditLog.append(
+                "agency.import", entity: "agency",
+                details: ["created": String(created), "updated": String(updated), "rows": String(records.count)],
+                by: actor, on: tx)
+            return (created, updated)
+        }
+        report.created = counts.0
+        report.updated = counts.1
+        return report
+    }
+
+    func exportCSV() async throws -> String {
+        let agencies = try await Agency.query(on: db).sort(\.$level).sort(\.$code).all()
+        return AgencyCSV.write(try agencies.map { try $0.record() })
+    }
+
+    /// Locks or unlocks an agency (a locked agency can sign in nobody and receive nothing).
+    func setState(_ agency: Agency, _ state: AgencyState, by actor: AuditActor) async throws {
+        try await db.atomically { tx in
+            agency.state = state.rawValue
+            try await agency.save(on: tx)
+            try await AuditLog.append("agency.\(state == .locked ? "lock" : "unlock")", entity: "agency",
+                                      id: agency.code, agencyCode: agency.code, by: actor, on: tx)
+        }
+    }
+
+    func addDepartment(to agency: Agency, code: String, name: String, kind: String,
+                       by actor: AuditActor) async throws -> Department {
+        let code = code.trimmingCharacters(in: .whitespaces)
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !code.isEmpty, code.count <= 32, !name.isEmpty, name.count <= 300 else {
+            throw GovError("department_invalid", .invalid,
+                           vi: "Mã đơn vị (tối đa 32 ký tự) và tên đơn vị là bắt buộc.",
+                           en: "A unit code (up to 32 characters) and a unit name are required.")
+        }
+        let agencyID = try agency.requireID()
+        if try await Department.query(on: db).filter(\.$agency.$id == agencyID).filter(\.$code == code).first() != nil {
+            throw GovError("department_exists", .conflict,
+                           vi: "Đơn vị có mã \(code) đã tồn tại.", en: "A unit with code \(code) already exists.")
+        }
+        let department = Department(agencyID: agencyID, code: code, name: name, kind: kind)
+        try await db.atomically { tx in
+            try await department.create(on: tx)
+            try await AuditLog.append("department.create", entity: "department", id: code,
+                                      details: ["name": name], agencyCode: agency.code, by: actor, on: tx)
+        }
+        return department
+    }
+}
+
+extension Request {
+    var agencies: AgencyDirectory { AgencyDirectory(db: db) }
+}

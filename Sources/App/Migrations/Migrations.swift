@@ -1,0 +1,205 @@
+import Fluent
+import GovCore
+import Vapor
+
+/// The schema history, append-only: a new change is a new numbered migration, never an edit.
+enum GovMigrations {
+    static func register(_ app: Application) {
+        // Why each exists, in one line:
+        app.migrations.add(M0001_CreateAgencies())       // the agency directory (QĐ 20/2020 codes)
+        app.migrations.add(M0002_CreateDepartments())    // units inside an agency
+        app.migrations.add(M0003_CreateUsers())          // accounts with roles, bound to agency and unit
+        app.migrations.add(M0004_CreateLoginThrottles()) // sign-in back-off per username
+        app.migrations.add(M0005_CreateAgencySystems())  // machine credentials of agency systems
+        app.migrations.add(M0006_CreateAuditLog())       // the hash-chained audit trail and its head
+        app.migrations.add(M0007_CreateSessions())       // server-side web sessions (shared by all nodes)
+    }
+}
+
+extension Database {
+    /// Creates an index with SQLKit (Fluent's schema builder has none).
+    func createIndex(_ name: String, on table: String, _ columns: String...) async throws {
+        var builder = sql.create(index: name).on(table)
+        for column in columns { builder = builder.column(column) }
+        try await builder.run()
+    }
+}
+
+struct M0001_CreateAgencies: AsyncMigration {
+    var name: String { "0001_create_agencies" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Agency.schema)
+            .id()
+            .field("code", .string, .required)
+            .field("code_standard", .bool, .required)
+            .field("name", .string, .required)
+            .field("short_name", .string)
+            .field("parent_code", .string)
+            .field("level", .int, .required)
+            .field("group_name", .string)
+            .field("address", .string)
+            .field("email", .string)
+            .field("phone", .string)
+            .field("fax", .string)
+            .field("website", .string)
+            .field("valid_from", .string)
+            .field("valid_to", .string)
+            .field("state", .string, .required)
+            .field("successor_code", .string)
+            .field("note", .string)
+            .field("search_key", .string, .required)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "code")
+            .create()
+        try await database.createIndex("idx_agencies_parent", on: Agency.schema, "parent_code")
+        try await database.createIndex("idx_agencies_search", on: Agency.schema, "search_key")
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(Agency.schema).delete()
+    }
+}
+
+struct M0002_CreateDepartments: AsyncMigration {
+    var name: String { "0002_create_departments" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Department.schema)
+            .id()
+            .field("agency_id", .uuid, .required, .references(Agency.schema, "id", onDelete: .restrict))
+            .field("code", .string, .required)
+            .field("name", .string, .required)
+            .field("kind", .string, .required)
+            .field("search_key", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "agency_id", "code")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(Department.schema).delete()
+    }
+}
+
+struct M0003_CreateUsers: AsyncMigration {
+    var name: String { "0003_create_users" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(User.schema)
+            .id()
+            .field("username", .string, .required)
+            .field("full_name", .string, .required)
+            .field("email", .string)
+            .field("phone", .string)
+            .field("position", .string)
+            .field("search_key", .string, .required)
+            .field("agency_id", .uuid, .references(Agency.schema, "id", onDelete: .restrict))
+            .field("department_id", .uuid, .references(Department.schema, "id", onDelete: .setNull))
+            .field("roles", .array(of: .string), .required)
+            .field("state", .string, .required)
+            .field("password_hash", .string, .required)
+            .field("password_changed_at", .datetime)
+            .field("last_login_at", .datetime)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "username")
+            .create()
+        try await database.createIndex("idx_users_agency", on: User.schema, "agency_id")
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(User.schema).delete()
+    }
+}
+
+struct M0004_CreateLoginThrottles: AsyncMigration {
+    var name: String { "0004_create_login_throttles" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(LoginThrottle.schema)
+            .id()
+            .field("username_key", .string, .required)
+            .field("failures", .int, .required)
+            .field("locked_until", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "username_key")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(LoginThrottle.schema).delete()
+    }
+}
+
+struct M0005_CreateAgencySystems: AsyncMigration {
+    var name: String { "0005_create_agency_systems" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AgencySystem.schema)
+            .id()
+            .field("agency_id", .uuid, .required, .references(Agency.schema, "id", onDelete: .restrict))
+            .field("system_id", .string, .required)
+            .field("name", .string, .required)
+            .field("secret_hash", .string, .required)
+            .field("state", .string, .required)
+            .field("created_at", .datetime)
+            .field("rotated_at", .datetime)
+            .field("revoked_at", .datetime)
+            .field("last_used_at", .datetime)
+            .unique(on: "system_id")
+            .unique(on: "secret_hash")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AgencySystem.schema).delete()
+    }
+}
+
+struct M0006_CreateAuditLog: AsyncMigration {
+    var name: String { "0006_create_audit_log" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AuditRecord.schema)
+            .field("seq", .int64, .identifier(auto: false))
+            .field("at_ms", .int64, .required)
+            .field("actor", .string, .required)
+            .field("agency_code", .string)
+            .field("action", .string, .required)
+            .field("entity_type", .string, .required)
+            .field("entity_id", .string)
+            .field("details", .string, .required)
+            .field("ip", .string)
+            .field("request_id", .string)
+            .field("prev_hash", .string, .required)
+            .field("hash", .string, .required)
+            .create()
+        try await database.createIndex("idx_audit_agency", on: AuditRecord.schema, "agency_code", "seq")
+        try await database.createIndex("idx_audit_action", on: AuditRecord.schema, "action", "seq")
+        try await database.schema(AuditHead.schema)
+            .field("id", .int, .identifier(auto: false))
+            .field("seq", .int64, .required)
+            .field("hash", .string, .required)
+            .create()
+        try await AuditHead(id: 1, seq: 0, hash: AuditChain.genesisHash).create(on: database)
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AuditHead.schema).delete()
+        try await database.schema(AuditRecord.schema).delete()
+    }
+}
+
+struct M0007_CreateSessions: AsyncMigration {
+    var name: String { "0007_create_sessions" }
+
+    func prepare(on database: any Database) async throws {
+        try await SessionRecord.migration.prepare(on: database).get()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await SessionRecord.migration.revert(on: database).get()
+    }
+}

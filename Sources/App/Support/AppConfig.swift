@@ -1,0 +1,164 @@
+import Foundation
+import GovCore
+import Vapor
+
+/// Everything the server reads from its environment, parsed once at start-up.
+///
+/// Every key is listed in the README and in `.env.example`; a bad value stops start-up with a
+/// message that names the key, rather than running with a surprise default.
+public struct AppConfig: Sendable {
+    /// Where the data lives.
+    public enum DatabaseChoice: Sendable, Equatable {
+        /// The embedded SQLite file of a single-node install (WAL, busy timeout).
+        case sqliteFile(path: String)
+        /// An in-memory SQLite database, for tests.
+        case sqliteMemory
+        /// PostgreSQL, the production path; `searchPath` lets tests isolate themselves in a schema.
+        case postgres(url: String, searchPath: [String]?)
+
+        /// Whether this is the PostgreSQL path.
+        public var isPostgres: Bool { if case .postgres = self { true } else { false } }
+    }
+
+    /// When the demo data set is written.
+    public enum DemoMode: String, Sendable { case auto, on, off }
+
+    /// When session cookies carry the `Secure` attribute.
+    public enum SecureCookies: String, Sendable { case auto, always, never }
+
+    /// The database to use.
+    public var database: DatabaseChoice
+    /// Demo seeding: `auto` seeds an empty SQLite database on `serve`, never PostgreSQL.
+    public var demo: DemoMode
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    public var maxBodyBytes: Int
+    /// Cookie `Secure` policy.
+    public var secureCookies: SecureCookies
+    /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` from a reverse proxy are believed.
+    public var trustProxy: Bool
+    /// Back-off after failed logins.
+    public var loginThrottle: LoginThrottlePolicy
+    /// Idle lifetime of a web session, in minutes.
+    public var sessionIdleMinutes: Int
+    /// Bcrypt cost for stored passwords.
+    public var bcryptCost: Int
+    /// `text` or `json` log lines.
+    public var logFormat: String
+    /// Whether `serve` applies pending migrations itself (default: yes on SQLite, no on PostgreSQL).
+    public var autoMigrate: Bool
+
+    /// Reads the configuration from the process environment (and `.env`, which Vapor loads).
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
+        func value(_ key: String) -> String? {
+            guard let raw = env[key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func int(_ key: String, default def: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = value(key) else { return def }
+            guard let parsed = Int(raw), range.contains(parsed) else {
+                throw ConfigError(key: key, value: raw, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return parsed
+        }
+        func bool(_ key: String, default def: Bool) throws -> Bool {
+            guard let raw = value(key)?.lowercased() else { return def }
+            switch raw {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigError(key: key, value: raw, expected: "true or false")
+            }
+        }
+        func choice<E: RawRepresentable>(_ key: String, default def: E) throws -> E where E.RawValue == String {
+            guard let raw = value(key) else { return def }
+            guard let parsed = E(rawValue: raw.lowercased()) else {
+                throw ConfigError(key: key, value: raw, expected: "one of the documented values")
+            }
+            return parsed
+        }
+
+        let database: DatabaseChoice
+        if let url = value("DATABASE_URL") {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw ConfigError(key: "DATABASE_URL", value: url, expected: "a postgres:// URL")
+            }
+            database = .postgres(url: url, searchPath: nil)
+        } else {
+            database = .sqliteFile(path: value("GOVOFFICE_SQLITE_PATH") ?? "data/govoffice.sqlite")
+        }
+        let maxBody: Int
+        if let raw = value("GOVOFFICE_MAX_BODY") {
+            guard let parsed = ByteSize.parse(raw) else {
+                throw ConfigError(key: "GOVOFFICE_MAX_BODY", value: raw, expected: "a size such as 10mb, 512kb or 1048576")
+            }
+            maxBody = parsed
+        } else {
+            maxBody = 10 * 1024 * 1024
+        }
+        let throttle = LoginThrottlePolicy(
+            maxFailures: try int("GOVOFFICE_LOGIN_MAX_FAILURES", default: 5, range: 1...100),
+            baseLockSeconds: try int("GOVOFFICE_LOGIN_LOCK_SECONDS", default: 60, range: 1...86_400),
+            maxLockSeconds: try int("GOVOFFICE_LOGIN_LOCK_MAX_SECONDS", default: 3600, range: 1...604_800)
+        )
+        return AppConfig(
+            database: database,
+            demo: try choice("GOVOFFICE_DEMO", default: DemoMode.auto),
+            maxBodyBytes: maxBody,
+            secureCookies: try choice("GOVOFFICE_SECURE_COOKIES", default: SecureCookies.auto),
+            trustProxy: try bool("GOVOFFICE_TRUST_PROXY", default: false),
+            loginThrottle: throttle,
+            sessionIdleMinutes: try int("GOVOFFICE_SESSION_IDLE_MINUTES", default: 480, range: 5...10_080),
+            bcryptCost: try int("GOVOFFICE_BCRYPT_COST", default: 12, range: 4...31),
+            logFormat: value("GOVOFFICE_LOG_FORMAT")?.lowercased() ?? "text",
+            autoMigrate: try bool("GOVOFFICE_AUTO_MIGRATE", default: !database.isPostgres)
+        )
+    }
+
+    /// A configuration for tests: in-memory SQLite (or a PostgreSQL schema), cheap bcrypt.
+    public static func testing(database: DatabaseChoice = .sqliteMemory) -> AppConfig {
+        AppConfig(
+            database: database, demo: .off, maxBodyBytes: 1024 * 1024, secureCookies: .auto,
+            trustProxy: false, loginThrottle: LoginThrottlePolicy(), sessionIdleMinutes: 60,
+            bcryptCost: 4, logFormat: "text", autoMigrate: true
+        )
+    }
+}
+
+/// A configuration value that cannot be used; start-up stops and names the key.
+public struct ConfigError: Error, CustomStringConvertible {
+    /// The environment variable.
+    public let key: String
+    /// What it contained.
+    public let value: String
+    /// What would have been accepted.
+    public let expected: String
+    public var description: String {
+        "Cấu hình sai / invalid configuration: \(key)=\(value) (cần / expected \(expected))"
+    }
+}
+
+/// Human byte sizes in configuration ("10mb", "512kb", "1048576").
+enum ByteSize {
+    static func parse(_ raw: String) -> Int? {
+        let text = raw.lowercased().replacingOccurrences(of: " ", with: "")
+        let units: [(String, Int)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("b", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Int(text.dropLast(suffix.count)), number > 0 else { return nil }
+            return number * factor
+        }
+        guard let number = Int(text), number > 0 else { return nil }
+        return number
+    }
+}
+
+extension Application {
+    private struct ConfigKey: StorageKey { typealias Value = AppConfig }
+
+    /// The configuration this application was configured with.
+    public var govConfig: AppConfig {
+        get {
+            guard let config = storage[ConfigKey.self] else { fatalError("configure(_:) has not run") }
+            return config
+        }
+        set { storage[ConfigKey.self] = newValue }
+    }
+}

@@ -1,0 +1,72 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import PostgresKit
+import SQLKit
+import SQLiteNIO
+import Vapor
+
+/// Opens the configured database: the embedded SQLite file or PostgreSQL.
+enum DatabaseSetup {
+    static func register(_ app: Application, _ choice: AppConfig.DatabaseChoice) throws {
+        switch choice {
+        case .sqliteMemory:
+            app.databases.use(.sqlite(.memory), as: .sqlite)
+        case .sqliteFile(let path):
+            let url = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        case .postgres(let url, let searchPath):
+            var config = try SQLPostgresConfiguration(url: url)
+            config.searchPath = searchPath
+            app.databases.use(
+                .postgres(configuration: config, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: .seconds(10)),
+                as: .psql)
+        }
+    }
+
+    /// Per-connection settings of the SQLite file: WAL so readers never wait for the writer, and a
+    /// bounded busy timeout so a stuck writer gives an error instead of hanging a request forever.
+    /// The pool keeps one connection per event loop, so each loop's connection is configured.
+    static func tuneSQLite(_ app: Application) async throws {
+        guard case .sqliteFile = app.govConfig.database else { return }
+        for eventLoop in app.eventLoopGroup.makeIterator() {
+            guard let sql = app.databases.database(logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
+            try await sql.raw("PRAGMA journal_mode = WAL").run()
+            try await sql.raw("PRAGMA busy_timeout = 5000").run()
+            try await sql.raw("PRAGMA foreign_keys = ON").run()
+        }
+    }
+}
+
+extension Database {
+    /// Runs `body` in one transaction, retrying a few times when SQLite reports a write conflict
+    /// (another connection wrote between this transaction's first read and its first write).
+    /// PostgreSQL serialises through row locks and never needs the retry.
+    func atomically<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await self.transaction { db in try await body(db) }
+            } catch let error as SQLiteError where attempt < 5 && Self.isRetryableSQLiteConflict(error) {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(5 * attempt))
+            }
+        }
+    }
+
+    private static func isRetryableSQLiteConflict(_ error: SQLiteError) -> Bool {
+        switch error.reason {
+        case .busy, .locked, .busyInSnapshot, .busyInRecovery, .busyTimeout: true
+        default: false
+        }
+    }
+
+    /// This database as SQLKit, for the few statements Fluent's query builder cannot say.
+    var sql: any SQLDatabase {
+        guard let sql = self as? any SQLDatabase else { fatalError("GovOffice needs an SQL database") }
+        return sql
+    }
+}

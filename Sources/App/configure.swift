@@ -1,0 +1,108 @@
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import GovCore
+import Leaf
+import Vapor
+
+/// The one composition root: database, migrations, middleware, views, routes and commands.
+public func configure(_ app: Application) async throws {
+    try await configure(app, config: AppConfig.fromEnvironment())
+}
+
+/// Configures `app` with an explicit configuration (tests pass theirs).
+public func configure(_ app: Application, config: AppConfig) async throws {
+    app.govConfig = config
+    app.translations = try Translations(directory: URL(fileURLWithPath: app.directory.resourcesDirectory)
+        .appendingPathComponent("Locales"))
+
+    // Database
+    try DatabaseSetup.register(app, config.database)
+    GovMigrations.register(app)
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    app.installDummyPasswordHash()
+    app.sessions.use(.fluent)
+    app.sessions.configuration = SessionsConfiguration(cookieName: "govoffice_session") { id in
+        // Secure is added per request by CookieSecurityMiddleware when the request is HTTPS.
+        HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, path: "/", isSecure: false,
+                          isHTTPOnly: true, sameSite: .lax)
+    }
+
+    // HTTP
+    app.routes.defaultMaxBodySize = ByteCount(value: config.maxBodyBytes)
+    app.middleware = .init()
+    app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(MetricsMiddleware(metrics: app.metrics))
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(AppErrorMiddleware())
+    app.middleware.use(CookieSecurityMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+
+    // Views
+    app.views.use(.leaf)
+    app.leaf.tags["t"] = TranslateTag()
+    app.leaf.tags["csrf"] = CSRFFieldTag()
+    if app.environment == .testing || app.environment == .development {
+        app.leaf.cache.isEnabled = app.environment != .development
+    }
+
+    try routes(app)
+
+    // Commands
+    app.asyncCommands.use(AgenciesCommand(), as: "agencies")
+    app.asyncCommands.use(AuditCommand(), as: "audit")
+    app.asyncCommands.use(DemoCommand(), as: "demo")
+    app.asyncCommands.use(UsersCommand(), as: "users")
+
+    // Start-up work that touches the database happens only for `serve`, so that `migrate` and
+    // the other commands see the database as it is.
+    if isServeCommand(app) {
+        try await DatabaseSetup.tuneSQLite(app)
+        if config.autoMigrate {
+            try await app.autoMigrate()
+        }
+        if config.demo == .on || (config.demo == .auto && !config.database.isPostgres) {
+            if try await DemoSeeder.seedIfEmpty(app) {
+                app.logger.notice("\(DemoSeeder.banner())")
+            }
+        }
+        if config.database.isPostgres, config.demo != .on {
+            app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
+        }
+    } else if case .sqliteFile = config.database {
+        // Commands on the embedded file work on a migrated database too.
+        try await DatabaseSetup.tuneSQLite(app)
+        if config.autoMigrate, !isMigrateCommand(app) { try await app.autoMigrate() }
+    }
+}
+
+private func isServeCommand(_ app: Application) -> Bool {
+    let args = app.environment.arguments.dropFirst()
+    guard let first = args.first else { return true }
+    return first == "serve" || first.hasPrefix("-")
+}
+
+private func isMigrateCommand(_ app: Application) -> Bool {
+    app.environment.arguments.dropFirst().first == "migrate"
+}
+
+/// Route groups: public pages and operations; browser pages with sessions and CSRF; the JSON API.
+func routes(_ app: Application) throws {
+    try app.register(collection: OperationsController())
+
+    let sessions = app.sessions.middleware
+    let browser = app.grouped(sessions, SessionAuthMiddleware(), CSRFMiddleware())
+    try browser.register(collection: AuthController())
+    try browser.register(collection: HomeController())
+    try browser.register(collection: AgencyController())
+    try browser.register(collection: UserAdminController())
+    try browser.register(collection: SystemAdminController())
+    try browser.register(collection: AuditController())
+
+    let api = app.grouped("api", "v1")
+    try api.register(collection: AgencyAPIController())
+    try api.register(collection: SystemAPIController())
+    // Browser-session JSON reads (GET only, so no CSRF token is needed).
+    try api.grouped(sessions, SessionAuthMiddleware()).register(collection: UsersAPIController())
+}
