@@ -41,7 +41,7 @@ start_server() {
     local db=$1 logfile=$2 t0
     SERVER_PORT=$(free_port)
     t0=$(now_ms)
-    bg_start "$logfile" env -u DATABASE_URL GOVOFFICE_SQLITE_PATH="$db" GOVOFFICE_LOG_LEVEL=warning \
+    bg_start "$logfile" env -u DATABASE_URL GOVOFFICE_SQLITE_PATH="$db" LOG_LEVEL=warning \
         "$BIN" serve --hostname 127.0.0.1 --port "$SERVER_PORT"
     SERVER_PID=$BG_PID
     if ! wait_http "http://127.0.0.1:$SERVER_PORT/readyz" 120 "$SERVER_PID"; then

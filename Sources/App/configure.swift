@@ -95,7 +95,7 @@ func routes(_ app: Application) throws {
     let browser = app.grouped(sessions, SessionAuthMiddleware(), CSRFMiddleware())
     try browser.register(collection: AuthController())
     try browser.register(collection: HomeController())
-    try browser.register(collection: AgencyController())
+    try browser.register(collection: AgencyController(uploadLimit: app.govConfig.maxUploadBytes))
     try browser.register(collection: UserAdminController())
     try browser.register(collection: SystemAdminController())
     try browser.register(collection: AuditController())

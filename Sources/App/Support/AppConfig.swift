@@ -32,6 +32,8 @@ public struct AppConfig: Sendable {
     public var demo: DemoMode
     /// Largest request body accepted, in bytes (larger ones get 413).
     public var maxBodyBytes: Int
+    /// Largest file upload (multipart forms such as the CSV import), in bytes.
+    public var maxUploadBytes: Int
     /// Cookie `Secure` policy.
     public var secureCookies: SecureCookies
     /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` from a reverse proxy are believed.
@@ -85,14 +87,12 @@ public struct AppConfig: Sendable {
         } else {
             database = .sqliteFile(path: value("GOVOFFICE_SQLITE_PATH") ?? "data/govoffice.sqlite")
         }
-        let maxBody: Int
-        if let raw = value("GOVOFFICE_MAX_BODY") {
+        func size(_ key: String, default def: Int) throws -> Int {
+            guard let raw = value(key) else { return def }
             guard let parsed = ByteSize.parse(raw) else {
-                throw ConfigError(key: "GOVOFFICE_MAX_BODY", value: raw, expected: "a size such as 10mb, 512kb or 1048576")
+                throw ConfigError(key: key, value: raw, expected: "a size such as 10mb, 512kb or 1048576")
             }
-            maxBody = parsed
-        } else {
-            maxBody = 10 * 1024 * 1024
+            return parsed
         }
         let throttle = LoginThrottlePolicy(
             maxFailures: try int("GOVOFFICE_LOGIN_MAX_FAILURES", default: 5, range: 1...100),
@@ -102,7 +102,8 @@ public struct AppConfig: Sendable {
         return AppConfig(
             database: database,
             demo: try choice("GOVOFFICE_DEMO", default: DemoMode.auto),
-            maxBodyBytes: maxBody,
+            maxBodyBytes: try size("GOVOFFICE_MAX_BODY", default: 10 << 20),
+            maxUploadBytes: try size("GOVOFFICE_MAX_UPLOAD", default: 50 << 20),
             secureCookies: try choice("GOVOFFICE_SECURE_COOKIES", default: SecureCookies.auto),
             trustProxy: try bool("GOVOFFICE_TRUST_PROXY", default: false),
             loginThrottle: throttle,
@@ -116,9 +117,9 @@ public struct AppConfig: Sendable {
     /// A configuration for tests: in-memory SQLite (or a PostgreSQL schema), cheap bcrypt.
     public static func testing(database: DatabaseChoice = .sqliteMemory) -> AppConfig {
         AppConfig(
-            database: database, demo: .off, maxBodyBytes: 1024 * 1024, secureCookies: .auto,
+            database: database, demo: .off, maxBodyBytes: 1 << 20, maxUploadBytes: 4 << 20, secureCookies: .auto,
             trustProxy: false, loginThrottle: LoginThrottlePolicy(), sessionIdleMinutes: 60,
-            bcryptCost: 4, logFormat: "text", autoMigrate: true
+            bcryptCost: 4, logFormat: "text", autoMigrate: false
         )
     }
 }

@@ -33,6 +33,16 @@ struct CSRFMiddleware: AsyncMiddleware {
         case .GET, .HEAD, .OPTIONS:
             return try await next.respond(to: request)
         default:
+            if request.headers.first(name: "X-CSRF-Token") == nil {
+                // The token is in the body: collect it now (bounded, so an oversize body is a
+                // 413 here rather than a misleading 403).
+                let config = request.application.govConfig
+                let limit = request.headers.contentType?.type == "multipart" ? config.maxUploadBytes : config.maxBodyBytes
+                if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit {
+                    throw Abort(.payloadTooLarge)
+                }
+                _ = try await request.body.collect(max: limit).get()
+            }
             guard CSRF.isValid(request) else {
                 throw GovError("csrf_invalid", .forbidden,
                                vi: "Phiên biểu mẫu không hợp lệ hoặc đã hết hạn. Hãy tải lại trang và thử lại.",

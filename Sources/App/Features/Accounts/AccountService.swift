@@ -35,19 +35,21 @@ struct AccountService: Sendable {
         if let user { hash = user.passwordHash } else { hash = try await app.dummyPasswordHash() }
         let passwordMatches = (try? await app.password.async.verify(password, created: hash)) ?? false
         var allowed = passwordMatches && user?.isActive == true
+        var agencyCode: String?
         if allowed, let agencyID = user?.$agency.id, let agency = try await Agency.find(agencyID, on: db) {
             allowed = agency.agencyState == .active
+            agencyCode = agency.code
         }
         guard allowed, let user else {
             try await recordFailure(key: key, actor: actor, now: now)
             throw Self.loginFailed
         }
+        let who = AuditActor(label: "user:\(user.username)", agencyCode: agencyCode, ip: actor.ip,
+                             requestID: actor.requestID)
         try await db.atomically { tx in
             try await LoginThrottle.query(on: tx).filter(\.$usernameKey == key).delete()
             user.lastLoginAt = now
             try await user.save(on: tx)
-            var who = actor
-            who.label = "user:\(user.username)"
             try await AuditLog.append("auth.login", entity: "user", id: user.username, by: who, on: tx)
         }
         return user

@@ -40,17 +40,7 @@ struct UserAdminController: RouteCollection {
     /// The agency whose users are asked for, checked against the principal: a clerk, or an
     /// administrator of another agency, gets 403.
     static func scopedAgency(_ req: Request, _ principal: Principal, code: String?) async throws -> Agency? {
-        if let code {
-            let agency = try await req.agencies.require(code: code)
-            guard AccessPolicy.canViewUsers(ofAgency: try agency.requireID(), principal) else {
-                throw AccountService.forbidden
-            }
-            return agency
-        }
-        if principal.isSystemAdmin { return nil }
-        guard let own = principal.agencyID, AccessPolicy.canViewUsers(ofAgency: own, principal),
-              let agency = try await req.agencies.find(id: own) else { throw AccountService.forbidden }
-        return agency
+        try await req.agencies.scope(principal, asked: code, allowed: AccessPolicy.canViewUsers, refusal: AccountService.forbidden)
     }
 
     static func rows(_ req: Request, agency: Agency?, text: String?, page: Int) async throws -> ([User], Int, [UUID: String]) {
@@ -119,10 +109,11 @@ struct UserAdminController: RouteCollection {
         var roles: [RoleOption]
         var departments: [DepartmentOption]
         var error: String?
+        var errorCode: String?
     }
 
     private func formBody(_ req: Request, _ principal: Principal, agency: Agency?, user: User?,
-                          error: String? = nil) async throws -> FormBody {
+                          error: GovError? = nil) async throws -> FormBody {
         let grantable = AccessPolicy.grantableRoles(principal)
         let current = user?.roleSet ?? []
         let roles = Role.allCases.filter { grantable.contains($0) || current.contains($0) }.map {
@@ -138,7 +129,7 @@ struct UserAdminController: RouteCollection {
                         fullName: user?.fullName ?? "", email: user?.email ?? "", position: user?.position ?? "",
                         agencyCode: agency?.code ?? "", agencyName: agency?.name ?? "",
                         state: user?.state ?? UserState.active.rawValue, roles: roles, departments: departments,
-                        error: error)
+                        error: error?.message(in: req.language), errorCode: error?.code)
     }
 
     @Sendable func newForm(req: Request) async throws -> Response {
@@ -188,7 +179,7 @@ struct UserAdminController: RouteCollection {
             req.flash("success", "users.flash.created", ["username": user.username])
             return req.redirect(to: "/admin/users/\(try user.requireID())")
         } catch let error as GovError where error.kind == .invalid || error.kind == .conflict {
-            var body = try await formBody(req, principal, agency: agency, user: nil, error: error.message(in: req.language))
+            var body = try await formBody(req, principal, agency: agency, user: nil, error: error)
             body.username = form.username
             body.fullName = form.fullName
             body.email = form.email ?? ""
@@ -243,7 +234,7 @@ struct UserAdminController: RouteCollection {
             req.flash("success", "users.flash.updated", ["username": user.username])
             return req.redirect(to: "/admin/users/\(try user.requireID())")
         } catch let error as GovError where error.kind == .invalid {
-            let body = try await formBody(req, principal, agency: agency, user: user, error: error.message(in: req.language))
+            let body = try await formBody(req, principal, agency: agency, user: user, error: error)
             return try await req.renderPage("admin/user_form", title: "users.edit.title", body, status: .badRequest)
         }
     }
@@ -259,7 +250,7 @@ struct UserAdminController: RouteCollection {
             req.flash("success", "users.flash.password_reset", ["username": user.username])
             return req.redirect(to: "/admin/users/\(try user.requireID())")
         } catch let error as GovError where error.kind == .invalid {
-            let body = try await formBody(req, principal, agency: agency, user: user, error: error.message(in: req.language))
+            let body = try await formBody(req, principal, agency: agency, user: user, error: error)
             return try await req.renderPage("admin/user_form", title: "users.edit.title", body, status: .badRequest)
         }
     }

@@ -5,13 +5,16 @@ import Vapor
 
 /// The agency directory's pages (public browse and search; admin import, lock, units).
 struct AgencyController: RouteCollection {
+    let uploadLimit: Int
+
     func boot(routes: any RoutesBuilder) throws {
         routes.get("agencies", use: list)
         routes.get("agencies.csv", use: exportCSV)
         routes.get("agencies", ":code", use: show)
         let admin = routes.grouped(RequireSignInMiddleware())
         admin.get("admin", "agencies", "import", use: importForm)
-        admin.on(.POST, "admin", "agencies", "import", body: .collect(maxSize: "20mb"), use: importUpload)
+        admin.on(.POST, "admin", "agencies", "import", body: .collect(maxSize: ByteCount(value: uploadLimit)),
+                 use: importUpload)
         admin.post("admin", "agencies", ":code", "state", use: changeState)
         admin.post("admin", "agencies", ":code", "departments", use: addDepartment)
     }

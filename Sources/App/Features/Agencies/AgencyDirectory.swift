@@ -61,6 +61,22 @@ struct AgencyDirectory: Sendable {
         return Results(agencies: agencies, total: total, page: page, perPage: perPage)
     }
 
+    /// The agency an admin page works on: the one asked for when `allowed` grants it, otherwise
+    /// the principal's own. nil means every agency, which only a system administrator gets.
+    func scope(_ principal: Principal, asked code: String?, allowed: (UUID, Principal) -> Bool,
+               refusal: GovError) async throws -> Agency? {
+        if let code {
+            let agency = try await require(code: code)
+            guard allowed(try agency.requireID(), principal) else { throw refusal }
+            return agency
+        }
+        if principal.isSystemAdmin { return nil }
+        guard let own = principal.agencyID, allowed(own, principal), let agency = try await find(id: own) else {
+            throw refusal
+        }
+        return agency
+    }
+
     func departments(of agency: Agency) async throws -> [Department] {
         try await Department.query(on: db).filter(\.$agency.$id == agency.requireID()).sort(\.$code).all()
     }

@@ -38,13 +38,13 @@ struct AuditController: RouteCollection {
     static let forbidden = GovError("forbidden_audit", .forbidden, vi: "Bạn không có quyền xem nhật ký này.",
                                     en: "You may not read this audit log.")
 
+    /// The agency filter, and whether it is fixed (everyone but system admins sees only their own).
     private func agencyScope(_ req: Request, _ principal: Principal) async throws -> (String?, Bool) {
         let asked = try req.queryText("agency")
         if principal.isSystemAdmin { return (asked, false) }
-        guard let own = principal.agencyID, AccessPolicy.canViewAudit(ofAgency: own, principal),
-              let agency = try await req.agencies.find(id: own) else { throw Self.forbidden }
-        if let asked, asked != agency.code { throw Self.forbidden }
-        return (agency.code, true)
+        let agency = try await req.agencies.scope(principal, asked: asked, allowed: AccessPolicy.canViewAudit,
+                                                  refusal: Self.forbidden)
+        return (agency?.code, true)
     }
 
     private func page(_ req: Request, verification: AuditLog.Verification? = nil) async throws -> Response {

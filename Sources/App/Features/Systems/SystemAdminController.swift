@@ -33,15 +33,7 @@ struct SystemAdminController: RouteCollection {
     }
 
     private func scope(_ req: Request, _ principal: Principal, code: String?) async throws -> Agency? {
-        if let code {
-            let agency = try await req.agencies.require(code: code)
-            guard AccessPolicy.canManageSystems(ofAgency: try agency.requireID(), principal) else { throw Self.forbidden }
-            return agency
-        }
-        if principal.isSystemAdmin { return nil }
-        guard let own = principal.agencyID, AccessPolicy.canManageSystems(ofAgency: own, principal),
-              let agency = try await req.agencies.find(id: own) else { throw Self.forbidden }
-        return agency
+        try await req.agencies.scope(principal, asked: code, allowed: AccessPolicy.canManageSystems, refusal: Self.forbidden)
     }
 
     static let forbidden = GovError("forbidden_systems", .forbidden,
