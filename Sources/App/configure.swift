@@ -21,7 +21,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     GovMigrations.register(app)
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.installDummyPasswordHash()
-    app.sessions.use(.fluent)
+    app.sessions.use { _ in WebSessionDriver() }
     app.sessions.configuration = SessionsConfiguration(cookieName: "govoffice_session") { id in
         // Secure is added per request by CookieSecurityMiddleware when the request is HTTPS.
         HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, path: "/", isSecure: false,
@@ -31,6 +31,10 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // HTTP
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxBodyBytes)
     app.middleware = .init()
+    let drain = RequestDrain()
+    app.middleware.use(drain)
+    // Lifecycle handlers shut down before Vapor empties the storage that holds the databases.
+    app.lifecycle.use(drain)
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(MetricsMiddleware(metrics: app.metrics))
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
@@ -43,9 +47,9 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.views.use(.leaf)
     app.leaf.tags["t"] = TranslateTag()
     app.leaf.tags["csrf"] = CSRFFieldTag()
-    if app.environment == .testing || app.environment == .development {
-        app.leaf.cache.isEnabled = app.environment != .development
-    }
+    // Vapor re-parses templates on every request in development, which is the environment
+    // `swift run govoffice serve` runs in; a served product caches them.
+    app.leaf.cache.isEnabled = !config.reloadTemplates
 
     try routes(app)
 
@@ -58,6 +62,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // Start-up work that touches the database happens only for `serve`, so that `migrate` and
     // the other commands see the database as it is.
     if isServeCommand(app) {
+        app.lifecycle.use(Housekeeping())
         try await DatabaseSetup.tuneSQLite(app)
         if config.autoMigrate {
             try await app.autoMigrate()

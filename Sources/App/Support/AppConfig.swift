@@ -48,6 +48,8 @@ public struct AppConfig: Sendable {
     public var logFormat: String
     /// Whether `serve` applies pending migrations itself (default: yes on SQLite, no on PostgreSQL).
     public var autoMigrate: Bool
+    /// Re-read templates on every request (for people editing them); cached otherwise.
+    public var reloadTemplates: Bool = false
 
     /// Reads the configuration from the process environment (and `.env`, which Vapor loads).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -110,7 +112,8 @@ public struct AppConfig: Sendable {
             sessionIdleMinutes: try int("GOVOFFICE_SESSION_IDLE_MINUTES", default: 480, range: 5...10_080),
             bcryptCost: try int("GOVOFFICE_BCRYPT_COST", default: 12, range: 4...31),
             logFormat: value("GOVOFFICE_LOG_FORMAT")?.lowercased() ?? "text",
-            autoMigrate: try bool("GOVOFFICE_AUTO_MIGRATE", default: !database.isPostgres)
+            autoMigrate: try bool("GOVOFFICE_AUTO_MIGRATE", default: !database.isPostgres),
+            reloadTemplates: try bool("GOVOFFICE_RELOAD_TEMPLATES", default: false)
         )
     }
 
@@ -154,12 +157,11 @@ enum ByteSize {
 extension Application {
     private struct ConfigKey: StorageKey { typealias Value = AppConfig }
 
-    /// The configuration this application was configured with.
+    /// The configuration this application was configured with. Vapor empties the storage while
+    /// shutting down, when requests may still be finishing: they then see the defaults rather
+    /// than crash the process.
     public var govConfig: AppConfig {
-        get {
-            guard let config = storage[ConfigKey.self] else { fatalError("configure(_:) has not run") }
-            return config
-        }
+        get { storage[ConfigKey.self] ?? (try? AppConfig.fromEnvironment([:])) ?? .testing() }
         set { storage[ConfigKey.self] = newValue }
     }
 }

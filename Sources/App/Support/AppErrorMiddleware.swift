@@ -1,3 +1,4 @@
+import AsyncKit
 import Fluent
 import Foundation
 import GovCore
@@ -13,7 +14,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch {
             let failure = Self.describe(error, request)
-            if failure.status.code >= 500 {
+            if failure.status.code >= 500, failure.status != .serviceUnavailable {
                 request.logger.error("unhandled error: \(String(reflecting: error))")
             } else {
                 request.logger.debug("refused \(failure.status.code) \(failure.code)")
@@ -40,6 +41,11 @@ struct AppErrorMiddleware: AsyncMiddleware {
         case let db as any DatabaseError where db.isConstraintFailure:
             return Failure(status: .conflict, code: "conflict",
                            vi: "Dữ liệu trùng hoặc vi phạm ràng buộc.", en: "The data conflicts with existing records.")
+        case let pool as ConnectionPoolError where pool == .shutdown:
+            // The node is stopping: a balancer should retry elsewhere.
+            _ = pool
+            return Failure(status: .serviceUnavailable, code: "unavailable",
+                           vi: "Máy chủ đang dừng, vui lòng thử lại.", en: "The server is stopping; please retry.")
         case let abort as any AbortError:
             var failure = describe(status: abort.status)
             failure.headers = abort.headers
