@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import GovCore
 import Testing
 import VaporTesting
@@ -202,6 +203,40 @@ struct AuthTests {
             #expect(en.text.contains("<html lang=\"en\">"))
             #expect(en.text.contains("Agency directory"))
             #expect(try await browser.get("/lang/fr").status == .notFound)
+        }
+    }
+
+    @Test func sessionsAreStoredHashedAndExpireWhenIdle() async throws {
+        try await withTestApp { app in
+            let browser = TestBrowser(app)
+            try await browser.login("g22.vanthu")
+            let cookie = try #require(browser.cookies["govoffice_session"])
+            let rows = try await WebSession.query(on: app.db).all()
+            #expect(rows.contains { $0.id == SystemSecret.hash(cookie) })
+            #expect(!rows.contains { $0.id == cookie || $0.data.contains(cookie) })
+            // Idle beyond the limit: the session is gone.
+            try await WebSession.query(on: app.db).set(\.$expiresAt, to: Date().addingTimeInterval(-1)).update()
+            #expect(try await browser.get("/").status == .seeOther)
+        }
+    }
+
+    @Test func housekeepingSweepsExpiredSessionsAndQuietFailureCounts() async throws {
+        try await withTestApp { app in
+            let old = TestBrowser(app)
+            try await old.login("g22.vanthu")
+            let fresh = TestBrowser(app)
+            try await fresh.login("g22.lanhdao")
+            try await old.login("g22.vanthu", password: "wrong-password-1")
+            try await WebSession.query(on: app.db).filter(\.$id == SystemSecret.hash(old.cookies["govoffice_session"] ?? ""))
+                .set(\.$expiresAt, to: Date().addingTimeInterval(-60)).update()
+            let throttle = try #require(try await LoginThrottle.query(on: app.db).first())
+            try await app.db.sql.update(LoginThrottle.schema).set("updated_at", to: Date().addingTimeInterval(-2 * 86_400))
+                .where("id", .equal, try throttle.requireID()).run()
+            let before = try await WebSession.query(on: app.db).count()
+            await Housekeeping.run(app)
+            #expect(try await WebSession.query(on: app.db).count() == before - 1)
+            #expect(try await LoginThrottle.query(on: app.db).count() == 0)
+            #expect(try await fresh.get("/").status == .ok)
         }
     }
 }

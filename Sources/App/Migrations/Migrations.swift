@@ -12,7 +12,7 @@ enum GovMigrations {
         app.migrations.add(M0004_CreateLoginThrottles()) // sign-in back-off per username
         app.migrations.add(M0005_CreateAgencySystems())  // machine credentials of agency systems
         app.migrations.add(M0006_CreateAuditLog())       // the hash-chained audit trail and its head
-        app.migrations.add(M0007_CreateSessions())       // server-side web sessions (shared by all nodes)
+        app.migrations.add(M0007_CreateWebSessions())    // server-side web sessions (shared by all nodes, expiring)
     }
 }
 
@@ -192,14 +192,20 @@ struct M0006_CreateAuditLog: AsyncMigration {
     }
 }
 
-struct M0007_CreateSessions: AsyncMigration {
-    var name: String { "0007_create_sessions" }
+struct M0007_CreateWebSessions: AsyncMigration {
+    var name: String { "0007_create_web_sessions" }
 
     func prepare(on database: any Database) async throws {
-        try await SessionRecord.migration.prepare(on: database).get()
+        try await database.schema(WebSession.schema)
+            .field("id_hash", .string, .identifier(auto: false))
+            .field("data", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .field("created_at", .datetime)
+            .create()
+        try await database.createIndex("idx_web_sessions_expiry", on: WebSession.schema, "expires_at")
     }
 
     func revert(on database: any Database) async throws {
-        try await SessionRecord.migration.revert(on: database).get()
+        try await database.schema(WebSession.schema).delete()
     }
 }

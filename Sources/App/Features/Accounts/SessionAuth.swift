@@ -3,11 +3,10 @@ import Foundation
 import GovCore
 import Vapor
 
-/// Restores the signed-in user from the server-side session, ending sessions that sat idle too
-/// long or whose user or agency was locked since.
+/// Restores the signed-in user from the server-side session (which WebSessionDriver expires after
+/// the idle time), ending it when the user or their agency was locked since.
 struct SessionAuthMiddleware: AsyncMiddleware {
     static let userKey = "uid"
-    static let seenKey = "seen"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         request.storage[SessionEnabledKey.self] = true
@@ -18,11 +17,7 @@ struct SessionAuthMiddleware: AsyncMiddleware {
     }
 
     private func restore(_ raw: String, _ request: Request) async throws {
-        let now = Int(Date().timeIntervalSince1970)
-        let idleLimit = request.application.govConfig.sessionIdleMinutes * 60
-        guard let id = UUID(uuidString: raw),
-              let seen = request.session.data[Self.seenKey].flatMap(Int.init), now - seen <= idleLimit,
-              let user = try await User.find(id, on: request.db), user.isActive else {
+        guard let id = UUID(uuidString: raw), let user = try await User.find(id, on: request.db), user.isActive else {
             request.session.destroy()
             return
         }
@@ -35,7 +30,6 @@ struct SessionAuthMiddleware: AsyncMiddleware {
             request.storage[CurrentAgencyCodeKey.self] = agency.code
         }
         request.storage[CurrentUserKey.self] = user
-        request.session.data[Self.seenKey] = String(now)
     }
 
     /// Starts a fresh session for `user`: the old session id is deleted and a new one issued, so a
@@ -47,7 +41,6 @@ struct SessionAuthMiddleware: AsyncMiddleware {
         request.session.id = nil
         for key in request.session.data.snapshot.keys { request.session.data[key] = nil }
         request.session.data[userKey] = try user.requireID().uuidString
-        request.session.data[seenKey] = String(Int(Date().timeIntervalSince1970))
         request.storage[CurrentUserKey.self] = user
     }
 }
