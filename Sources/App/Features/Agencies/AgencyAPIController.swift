@@ -1,10 +1,19 @@
 import Fluent
 import Foundation
+import SQLKit
 import GovCore
 import Vapor
 
-/// An agency as the API and templates show it.
+/// An agency as the API, the lists and the templates show it; lists decode it straight from
+/// the `agencies` rows (see `selection`).
 struct AgencyDTO: Content {
+    /// The columns of a list query, named as the coding keys (`group` is a reserved word in SQL,
+    /// so the column is `group_name`).
+    static let selection: [any SQLExpression] = CodingKeys.allCases.map { key -> any SQLExpression in
+        if key == .group { return SQLAlias(SQLColumn("group_name"), as: SQLIdentifier("group")) }
+        return SQLColumn(key.rawValue)
+    }
+
     var code: String
     var codeStandard: Bool
     var name: String
@@ -23,7 +32,7 @@ struct AgencyDTO: Content {
     var successorCode: String?
     var note: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case code, name, level, group, address, email, phone, fax, website, state, note
         case codeStandard = "code_standard", shortName = "short_name", parentCode = "parent_code"
         case validFrom = "valid_from", validTo = "valid_to", successorCode = "successor_code"
@@ -95,7 +104,7 @@ struct AgencyAPIController: RouteCollection {
             page: try req.queryInt("page", default: 1, range: 1...1_000_000),
             perPage: try req.queryInt("per_page", default: 100, range: 1...500))
         let results = try await req.agencies.search(query)
-        return ListResponse(items: results.agencies.map(AgencyDTO.init), total: results.total,
+        return ListResponse(items: results.agencies, total: results.total,
                             page: results.page, perPage: results.perPage)
     }
 

@@ -9,7 +9,7 @@ struct AgenciesCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "action", help: "import | export")
         var action: String
-        @Argument(name: "file", help: "CSV file (export: '-' for standard output)")
+        @Argument(name: "file", help: "CSV file (export to /dev/stdout to print it)")
         var file: String
         @Flag(name: "dry-run", help: "Chỉ kiểm tra, không ghi / validate only, write nothing")
         var dryRun: Bool
@@ -70,12 +70,12 @@ struct AgenciesCommand: AsyncCommand {
 
     private func runExport(_ context: CommandContext, _ signature: Signature) async throws {
         let csv = try await AgencyDirectory(db: context.application.db).exportCSV()
-        if signature.file != "-" {
-            let path = signature.file
+        let path = signature.file
+        if path == "/dev/stdout" {
+            context.console.output(csv.consoleText(), newLine: false)
+        } else {
             try csv.write(toFile: path, atomically: true, encoding: .utf8)
             context.console.success("Đã xuất / exported to \(path)")
-        } else {
-            context.console.output(csv.consoleText(), newLine: false)
         }
     }
 }

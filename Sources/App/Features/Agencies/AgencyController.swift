@@ -58,7 +58,7 @@ struct AgencyController: RouteCollection {
                                         ListBody(q: text, state: stateText, rows: rows, pager: pager, canImport: canImport))
     }
 
-    private func row(_ agency: Agency, _ req: Request) -> Row {
+    private func row(_ agency: AgencyDTO, _ req: Request) -> Row {
         Row(code: agency.code, name: agency.name, shortName: agency.shortName, parentCode: agency.parentCode,
             level: agency.level, state: agency.state, stateLabel: req.t("agency.state.\(agency.state)"),
             codeStandard: agency.codeStandard, validTo: agency.validTo)

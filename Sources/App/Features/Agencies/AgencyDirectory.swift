@@ -39,25 +39,35 @@ struct AgencyDirectory: Sendable {
 
     /// One page of results.
     struct Results: Sendable {
-        var agencies: [Agency]
+        var agencies: [AgencyDTO]
         var total: Int
         var page: Int
         var perPage: Int
         var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
     }
 
+    /// Lists read rows straight into `AgencyDTO` with SQLKit: Fluent's model decoding
+    /// reflects over every property of every row and was the largest cost of the list page.
     func search(_ query: Query) async throws -> Results {
-        var builder = Agency.query(on: db)
-        if let text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-            builder = builder.filter(.sql(SearchFilter.contains("search_key", text)))
-        }
-        if let state = query.state { builder = builder.filter(\.$state == state.rawValue) }
-        if let parent = query.parentCode { builder = builder.filter(\.$parentCode == parent) }
-        let total = try await builder.count()
         let perPage = min(max(query.perPage, 1), 500)
         let page = max(query.page, 1)
-        let agencies = try await builder.copy().sort(\.$level).sort(\.$code)
-            .range((page - 1) * perPage..<(page * perPage)).all()
+        func filtered<B: SQLPredicateBuilder>(_ builder: B) -> B {
+            var builder = builder
+            if let text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+                builder = builder.where(SearchFilter.contains("search_key", text))
+            }
+            if let state = query.state { builder = builder.where("state", .equal, state.rawValue) }
+            if let parent = query.parentCode { builder = builder.where("parent_code", .equal, parent) }
+            return builder
+        }
+        let sql = db.sql
+        let countRow = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(Agency.schema)).first()
+        let total = try countRow?.decode(column: "n", as: Int.self) ?? 0
+        let agencies = try await filtered(sql.select().columns(AgencyDTO.selection).from(Agency.schema))
+            .orderBy("level").orderBy("code")
+            .limit(perPage).offset((page - 1) * perPage)
+            .all(decoding: AgencyDTO.self)
         return Results(agencies: agencies, total: total, page: page, perPage: perPage)
     }
 
