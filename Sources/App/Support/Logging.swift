@@ -43,5 +43,5 @@ public struct ExitStatus: Error, CustomStringConvertible {
     public let code: Int32
     /// Exit with `code`.
     public init(_ code: Int32) { self.code = code }
-    public var description: String { "exit \(code)" }
+    public var description: String { "lệnh kết thúc với mã \(code) / command exited with status \(code)" }
 }
