@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "govoffice", targets: ["govoffice"]),
         .library(name: "GovCore", targets: ["GovCore"]),
+        .library(name: "XMLKit", targets: ["XMLKit"]),
+        .library(name: "EdXML", targets: ["EdXML"]),
         .library(name: "App", targets: ["App"]),
     ],
     dependencies: [
@@ -27,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", exact: "2.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
         // Vapor-free domain rules of the foundation: agency codes, roles and access, audit chain,
@@ -39,10 +43,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libxml2 from Debian, and the one Swift wrapper every XML user goes through (safe reading,
+        // deterministic writing, canonicalisation).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "XMLKit", dependencies: ["CLibXML2"], swiftSettings: strict),
+        // The QCVN 102:2016 codec: model, reader, writer, validation, builders.
+        .target(
+            name: "EdXML",
+            dependencies: ["GovCore", "XMLKit", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: strict
+        ),
         .target(
             name: "App",
             dependencies: [
                 "GovCore",
+                "EdXML",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -56,6 +72,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libFuzzer target on the edXML reader (scripts/fuzz-edxml builds it with -sanitize=fuzzer).
+        .executableTarget(name: "EdXMLFuzz", dependencies: ["EdXML"], swiftSettings: strict),
+        // The codec's benchmark (bench/edxml.sh), with libxml2 itself as the baseline.
+        .executableTarget(name: "EdXMLBench", dependencies: ["EdXML", "CLibXML2"], swiftSettings: strict),
         .executableTarget(
             name: "govoffice",
             dependencies: ["App"],
@@ -64,6 +84,12 @@ let package = Package(
         .testTarget(
             name: "GovCoreTests",
             dependencies: ["GovCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "XMLKitTests", dependencies: ["XMLKit"], swiftSettings: strict),
+        .testTarget(
+            name: "EdXMLTests",
+            dependencies: ["EdXML", "XMLKit", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,120 @@
+import CLibXML2
+import EdXML
+import Foundation
+
+// edXML benchmark (prints, never asserts). Modes:
+//   EdXMLBench throughput            read/write rates and the reader/libxml2 ratio, as TSV rows
+//   EdXMLBench make-big FILE MB      writes a package with one attachment of about MB megabytes
+//   EdXMLBench read-big FILE         reads it and prints the process's peak RSS (MB)
+
+func spec(files: [DocumentSpec.File]) -> DocumentSpec {
+    var spec = DocumentSpec(
+        from: Organization(organId: "000.00.00.G22", organName: "Văn phòng Chính phủ",
+                           organAdd: "Số 1 Hoàng Hoa Thám, Ba Đình, Hà Nội", email: "vpcp@chinhphu.vn"),
+        to: (1...12).map { Organization(organId: String(format: "000.00.00.H%02d", $0), organName: "Ủy ban nhân dân tỉnh số \($0)") },
+        codeNumber: "7816", codeNotation: "VPCP-TTĐT", typeName: "Công văn",
+        subject: String(repeating: "V/v kết nối, liên thông phần mềm quản lý văn bản; ", count: 20))
+    spec.content = String(repeating: "Nội dung tóm tắt của văn bản điện tử gửi qua Trục liên thông. ", count: 40)
+    spec.place = "Hà Nội"
+    spec.promulgationDate = "2026/11/23"
+    spec.toPlaces = (1...10).map { "Nơi nhận số \($0)" }
+    spec.files = files
+    return spec
+}
+
+func timed(_ seconds: Double = 2.0, _ body: () throws -> Void) rethrows -> (count: Int, elapsed: Double) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var count = 0
+    var elapsed = 0.0
+    repeat {
+        try body()
+        count += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    } while elapsed < seconds
+    return (count, elapsed)
+}
+
+func row(_ measure: String, _ value: Double, _ unit: String, _ target: String = "-") {
+    print("\(measure)\t\(String(format: value >= 100 ? "%.0f" : "%.2f", value))\t\(unit)\t\(target)")
+}
+
+func libxml2Parse(_ data: Data) {
+    data.withUnsafeBytes { raw in
+        let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+        let doc = xmlReadMemory(base, Int32(raw.count), nil, nil, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue))
+        xmlFreeDoc(doc)
+    }
+}
+
+func throughput() throws {
+    let ten = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
+        .init(name: "a.pdf", contentType: "application/pdf", data: Data((0..<2500).map { UInt8($0 % 256) })),
+    ])))
+    let big = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
+        .init(name: "b.pdf", contentType: "application/pdf", data: Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })),
+    ])))
+    let status = EdXMLMessage.status(EdXMLBuilder.status(.accepted, for: EdXMLBuilder.document(spec(files: [])),
+                                                         from: Organization(organId: "000.00.00.H41")))
+    var ratios: [Double] = []
+    for (label, message) in [("10 KB document", ten), ("document + 1 MB attachment", big), ("status message", status)] {
+        let bytes = try EdXMLWriter.write(message)
+        let mb = Double(bytes.count) / 1_048_576
+        let read = try timed { _ = try EdXMLReader.read(bytes) }
+        let write = try timed { _ = try EdXMLWriter.write(message) }
+        let baseline = timed { libxml2Parse(bytes) }
+        let readRate = Double(read.count) / read.elapsed
+        let libxmlRate = Double(baseline.count) / baseline.elapsed
+        row("read \(label) (\(bytes.count / 1024) KB)", readRate, "msg/s")
+        row("read \(label)", readRate * mb, "MB/s")
+        row("write \(label)", Double(write.count) / write.elapsed, "msg/s")
+        row("write \(label)", Double(write.count) / write.elapsed * mb, "MB/s")
+        row("libxml2 xmlReadMemory \(label)", libxmlRate, "msg/s")
+        let ratio = readRate / libxmlRate
+        ratios.append(ratio)
+        row("reader / libxml2 \(label)", ratio, "ratio", "≥ 0.5")
+    }
+}
+
+func makeBig(_ path: String, megabytes: Int) throws {
+    var payload = Data(count: megabytes << 20)
+    payload.withUnsafeMutableBytes { raw in
+        for index in stride(from: 0, to: raw.count, by: 64) { raw[index] = UInt8(truncatingIfNeeded: index >> 6) }
+    }
+    let message = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
+        .init(name: "big.bin", contentType: "application/octet-stream", data: payload),
+    ])))
+    try EdXMLWriter.write(message).write(to: URL(fileURLWithPath: path))
+}
+
+func readBig(_ path: String) throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    var limits = EdXMLLimits.default
+    limits.xml.maxDocumentBytes = 200 << 20
+    limits.xml.maxTextBytes = 200 << 20
+    let start = DispatchTime.now().uptimeNanoseconds
+    let parsed = try EdXMLReader.read(data, limits: limits)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    var bytes = 0
+    if case .document(let document) = parsed.message { bytes = document.attachments.first?.content?.count ?? 0 }
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let packageMB = Double(data.count) / 1_048_576
+    row("read \(Int(packageMB)) MB package", seconds, "s")
+    row("attachment decoded", Double(bytes) / 1_048_576, "MB")
+    row("peak RSS reading \(Int(packageMB)) MB package", Double(usage.ru_maxrss) / 1024, "MB",
+        "≤ \(Int(3 * packageMB + 50))")
+}
+
+let arguments = CommandLine.arguments
+switch arguments.dropFirst().first {
+case "throughput": try throughput()
+case "make-big" where arguments.count == 4: try makeBig(arguments[2], megabytes: Int(arguments[3]) ?? 100)
+case "read-big" where arguments.count == 3: try readBig(arguments[2])
+case "read-loop" where arguments.count == 4:
+    // For profilers: read one file N times.
+    let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+    for _ in 0..<(Int(arguments[3]) ?? 100) { _ = try EdXMLReader.read(data) }
+default:
+    print("usage: EdXMLBench throughput | make-big FILE MB | read-big FILE | read-loop FILE N")
+    exit(2)
+}
