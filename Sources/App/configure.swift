@@ -13,6 +13,7 @@ public func configure(_ app: Application) async throws {
 /// Configures `app` with an explicit configuration (tests pass theirs).
 public func configure(_ app: Application, config: AppConfig) async throws {
     app.govConfig = config
+    try ResourceRoot.configure(app)
     app.translations = try Translations(directory: URL(fileURLWithPath: app.directory.resourcesDirectory)
         .appendingPathComponent("Locales"))
 
@@ -58,6 +59,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(UsersCommand(), as: "users")
+    app.asyncCommands.use(EdXMLCommand(), as: "edxml")
 
     // Start-up work that touches the database happens only for `serve`, so that `migrate` and
     // the other commands see the database as it is.
@@ -75,7 +77,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
         }
-    } else if case .sqliteFile = config.database {
+    } else if case .sqliteFile = config.database, needsDatabase(app) {
         // Commands on the embedded file work on a migrated database too.
         try await DatabaseSetup.tuneSQLite(app)
         if config.autoMigrate, !isMigrateCommand(app) { try await app.autoMigrate() }
@@ -86,6 +88,11 @@ private func isServeCommand(_ app: Application) -> Bool {
     let args = app.environment.arguments.dropFirst()
     guard let first = args.first else { return true }
     return first == "serve" || first.hasPrefix("-")
+}
+
+/// The codec's commands work on files only.
+private func needsDatabase(_ app: Application) -> Bool {
+    app.environment.arguments.dropFirst().first != "edxml"
 }
 
 private func isMigrateCommand(_ app: Application) -> Bool {

@@ -14,9 +14,8 @@ enum DatabaseSetup {
         case .sqliteMemory:
             app.databases.use(.sqlite(.memory), as: .sqlite)
         case .sqliteFile(let path):
-            let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // The file (and its folder, see tuneSQLite) appears on first use, not here: the
+            // commands that need no database leave no trace.
             app.databases.use(.sqlite(.file(path)), as: .sqlite)
         case .postgres(let url, let searchPath):
             var config = try SQLPostgresConfiguration(url: url)
@@ -31,7 +30,9 @@ enum DatabaseSetup {
     /// bounded busy timeout so a stuck writer gives an error instead of hanging a request forever.
     /// The pool keeps one connection per event loop, so each loop's connection is configured.
     static func tuneSQLite(_ app: Application) async throws {
-        guard case .sqliteFile = app.govConfig.database else { return }
+        guard case .sqliteFile(let path) = app.govConfig.database else { return }
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
         for eventLoop in app.eventLoopGroup.makeIterator() {
             guard let sql = app.databases.database(logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
             try await sql.raw("PRAGMA journal_mode = WAL").run()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Vapor
 
 /// One JSON object per log line (GOVOFFICE_LOG_FORMAT=json), for log collectors; the request id
 /// Vapor adds to every request's logger appears as the `request-id` field.
@@ -37,11 +38,15 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// A process exit status requested by a command.
-public struct ExitStatus: Error, CustomStringConvertible {
+/// A process exit status requested by a command. The command has already told the person what
+/// went wrong, so Vapor logs it only at debug level.
+public struct ExitStatus: DebuggableError, CustomStringConvertible {
     /// The status code.
     public let code: Int32
     /// Exit with `code`.
     public init(_ code: Int32) { self.code = code }
     public var description: String { "lệnh kết thúc với mã \(code) / command exited with status \(code)" }
+    public var identifier: String { "exit\(code)" }
+    public var reason: String { description }
+    public var logLevel: Logger.Level { .debug }
 }
