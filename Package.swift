@@ -75,7 +75,7 @@ let package = Package(
         // libFuzzer target on the edXML reader (scripts/fuzz-edxml builds it with -sanitize=fuzzer).
         .executableTarget(name: "EdXMLFuzz", dependencies: ["EdXML"], swiftSettings: strict),
         // The codec's benchmark (bench/edxml.sh), with libxml2 itself as the baseline.
-        .executableTarget(name: "EdXMLBench", dependencies: ["EdXML", "CLibXML2"], swiftSettings: strict),
+        .executableTarget(name: "EdXMLBench", dependencies: ["EdXML", "XMLKit", "CLibXML2"], swiftSettings: strict),
         .executableTarget(
             name: "govoffice",
             dependencies: ["App"],

@@ -119,7 +119,6 @@ struct Node {
     var text = ""
     var payload: Data?
     var payloadInvalid = false
-    var line = 0
 
     var local: String { name.localName }
 
@@ -129,22 +128,19 @@ struct Node {
 }
 
 enum TreeBuilder {
-    /// Builds the element tree; `ContentTransferEncoded` text is base64-decoded chunk by chunk
-    /// into `payload`, so a large attachment is never held as text.
+    /// Builds the element tree from libxml2's SAX events; `ContentTransferEncoded` text is
+    /// base64-decoded piece by piece into `payload`, so a large attachment is never held as text.
     static func build(_ bytes: UnsafeRawBufferPointer, limits: XMLLimits) throws(XMLError) -> Node {
-        let reader = try XMLEventReader(bytes: bytes, limits: limits)
         var stack: [Node] = []
         var decoders: [Base64Stream] = []
         var root: Node?
-        while let event = try reader.next() {
+        try XMLPushParser.parse(bytes, limits: limits) { event in
             switch event {
             case .startElement(let name, let attributes, _):
-                var node = Node(name: name, attributes: attributes)
-                node.line = reader.line
-                stack.append(node)
+                stack.append(Node(name: name, attributes: attributes))
                 if name.localName == "ContentTransferEncoded" { decoders.append(Base64Stream()) }
             case .text(let chunk):
-                guard !stack.isEmpty else { continue }
+                guard !stack.isEmpty else { return }
                 if stack[stack.count - 1].local == "ContentTransferEncoded", !decoders.isEmpty {
                     decoders[decoders.count - 1].feed(chunk.bytes)
                 } else if stack[stack.count - 1].children.isEmpty {
@@ -152,7 +148,7 @@ enum TreeBuilder {
                     stack[stack.count - 1].text += chunk.string
                 }
             case .endElement:
-                guard var node = stack.popLast() else { continue }
+                guard var node = stack.popLast() else { return }
                 if node.local == "ContentTransferEncoded", var decoder = decoders.popLast() {
                     node.payload = decoder.finish()
                     node.payloadInvalid = node.payload == nil
@@ -163,7 +159,7 @@ enum TreeBuilder {
                     stack[stack.count - 1].children.append(node)
                 }
             case .comment:
-                continue
+                return
             }
         }
         guard let root else { throw XMLError(code: .empty, message: "no root element", line: nil) }
@@ -189,10 +185,17 @@ struct Base64Stream {
             // Copy runs between white space in bulk: producers rarely wrap lines.
             var end = start
             while end < input.count, !Self.isSpace(input[end]) { end += 1 }
-            if end > start { pending.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<end])) }
+            // libxml2 may hand over a whole attachment in one call: take it a block at a time so
+            // no more than one block of text is ever copied.
+            var position = start
+            while position < end {
+                let take = min(end - position, Self.block - pending.count)
+                pending.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<(position + take)]))
+                position += take
+                if pending.count >= Self.block { flush(final: false) }
+            }
             start = end
             while start < input.count, Self.isSpace(input[start]) { start += 1 }
-            if pending.count >= Self.block { flush(final: false) }
         }
     }
 

@@ -1,6 +1,7 @@
 import CLibXML2
 import EdXML
 import Foundation
+import XMLKit
 
 // edXML benchmark (prints, never asserts). Modes:
 //   EdXMLBench throughput            read/write rates and the reader/libxml2 ratio, as TSV rows
@@ -110,6 +111,24 @@ switch arguments.dropFirst().first {
 case "throughput": try throughput()
 case "make-big" where arguments.count == 4: try makeBig(arguments[2], megabytes: Int(arguments[3]) ?? 100)
 case "read-big" where arguments.count == 3: try readBig(arguments[2])
+case "probe" where arguments.count == 4:
+    // Peak memory of one stage alone: load | sax | read.
+    let data = try Data(contentsOf: URL(fileURLWithPath: arguments[3]))
+    var limits = XMLLimits.default
+    limits.maxDocumentBytes = 200 << 20
+    limits.maxTextBytes = 200 << 20
+    switch arguments[2] {
+    case "sax":
+        var events = 0
+        try data.withUnsafeBytes { raw in try XMLPushParser.parse(raw, limits: limits) { _ in events += 1 } }
+    case "read":
+        _ = try EdXMLReader.read(data, limits: EdXMLLimits(xml: limits))
+    default:
+        break
+    }
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print("\(arguments[2]): peak \(usage.ru_maxrss / 1024) MB for \(data.count >> 20) MB")
 case "read-loop" where arguments.count == 4:
     // For profilers: read one file N times.
     let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
