@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 CLERK_USERNAME = "g22.vanthu"
@@ -40,11 +44,26 @@ def wait_for_path(driver, path: str) -> None:
         raise AssertionError(f"expected to land on {path}, still on {driver.current_url}") from None
 
 
+def page_is_gone(old_html) -> bool:
+    """Whether the old page's root element was replaced. While the next page loads, chromedriver
+    sometimes answers with an inspector error ("Node with given id does not belong to the
+    document") instead of a stale-element error; both mean the old page is gone."""
+    try:
+        old_html.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+
+
 def click_and_wait_for_new_page(driver, element) -> None:
     """Click a link/submit button and wait until the next page replaced this one."""
     old_html = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, WAIT_SECONDS).until(EC.staleness_of(old_html))
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda _: page_is_gone(old_html))
     WebDriverWait(driver, WAIT_SECONDS).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
@@ -117,7 +136,7 @@ def test_agency_directory_search_ignores_diacritics(driver, base_url):
     query.send_keys("van phong")
     old_html = driver.find_element(By.TAG_NAME, "html")
     query.send_keys(Keys.ENTER)
-    WebDriverWait(driver, WAIT_SECONDS).until(EC.staleness_of(old_html))
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda _: page_is_gone(old_html))
 
     url = urlsplit(driver.current_url)
     assert url.path == "/agencies"
