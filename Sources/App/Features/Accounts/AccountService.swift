@@ -36,7 +36,7 @@ struct AccountService: Sendable {
         let passwordMatches = (try? await app.password.async.verify(password, created: hash)) ?? false
         var allowed = passwordMatches && user?.isActive == true
         var agencyCode: String?
-        if allowed, let agencyID = user?.$agency.id, let agency = try await Agency.find(agencyID, on: db) {
+        if allowed, let agencyID = user?.$agency.id, let agency = try await AgencyDirectory(db: db).find(id: agencyID) {
             allowed = agency.agencyState == .active
             agencyCode = agency.code
         }
@@ -135,7 +135,7 @@ struct AccountService: Sendable {
             throw GovError("cannot_lock_self", .invalid, vi: "Không thể tự khóa tài khoản của mình.",
                            en: "You cannot lock your own account.")
         }
-        let agencyCode = try await user.$agency.id.asyncMap { try await Agency.find($0, on: db)?.code } ?? nil
+        let agencyCode = try await user.$agency.id.asyncMap { try await AgencyDirectory(db: db).find(id: $0)?.code } ?? nil
         let department = try await resolveMembership(agencyCode: agencyCode, departmentCode: changes.departmentCode).1
         try await db.atomically { tx in
             user.fullName = fullName
@@ -165,6 +165,33 @@ struct AccountService: Sendable {
         }
     }
 
+    /// Which of `usernames` are paused by the sign-in back-off right now.
+    func pausedUsernames(_ usernames: [String]) async throws -> Set<String> {
+        guard !usernames.isEmpty else { return [] }
+        let now = Date()
+        return Set(try await LoginThrottle.query(on: db).filter(\.$usernameKey ~~ usernames).all()
+            .filter { ($0.lockedUntil ?? .distantPast) > now }.map(\.usernameKey))
+    }
+
+    /// An administrator lifts the sign-in pause of `user`.
+    func clearSignInPause(_ user: User, by principal: Principal, actor: AuditActor) async throws {
+        try authorize(user, principal)
+        try await db.atomically { tx in
+            try await LoginThrottle.query(on: tx).filter(\.$usernameKey == user.username).delete()
+            try await AuditLog.append("user.login_unlock", entity: "user", id: user.username, by: actor, on: tx)
+        }
+    }
+
+    /// Forgets failure counts that have been quiet for a day, so old typos never add up to a
+    /// lock-out; safe to run on several nodes at once.
+    static func forgetQuietFailures(on db: any Database, olderThan age: TimeInterval = 86_400) async throws {
+        let cutoff = Date().addingTimeInterval(-age)
+        try await LoginThrottle.query(on: db)
+            .filter(\.$updatedAt < cutoff)
+            .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < Date()) }
+            .delete()
+    }
+
     func authorize(_ user: User, _ principal: Principal) throws {
         guard let agencyID = user.$agency.id ?? (principal.isSystemAdmin ? principal.agencyID : nil),
               AccessPolicy.canManageUsers(ofAgency: agencyID, principal) else { throw Self.forbidden }
@@ -175,12 +202,12 @@ struct AccountService: Sendable {
             if departmentCode?.nilIfEmpty != nil { throw Self.departmentUnknown }
             return (nil, nil)
         }
-        let agency = try await AgencyDirectory(db: db).require(code: code)
+        let directory = AgencyDirectory(db: db)
+        let agency = try await directory.require(code: code)
         guard let departmentCode = departmentCode?.trimmingCharacters(in: .whitespaces).nilIfEmpty else {
             return (agency, nil)
         }
-        guard let department = try await Department.query(on: db)
-            .filter(\.$agency.$id == agency.requireID()).filter(\.$code == departmentCode).first() else {
+        guard let department = try await directory.department(in: agency, code: departmentCode) else {
             throw Self.departmentUnknown
         }
         return (agency, department)

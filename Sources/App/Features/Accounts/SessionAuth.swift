@@ -22,7 +22,7 @@ struct SessionAuthMiddleware: AsyncMiddleware {
             return
         }
         if let agencyID = user.$agency.id {
-            guard let agency = try await Agency.find(agencyID, on: request.db), agency.agencyState == .active else {
+            guard let agency = try await request.agencies.find(id: agencyID), agency.agencyState == .active else {
                 request.session.destroy()
                 return
             }

@@ -51,9 +51,7 @@ struct UserAdminController: RouteCollection {
         }
         let total = try await query.count()
         let users = try await query.copy().sort(\.$username).range(((page - 1) * 50)..<(page * 50)).all()
-        let agencyIDs = Set(users.compactMap { $0.$agency.id })
-        let codes = try await Agency.query(on: req.db).filter(\.$id ~~ agencyIDs).all()
-            .reduce(into: [UUID: String]()) { map, agency in if let id = agency.id { map[id] = agency.code } }
+        let codes = try await req.agencies.codes(of: Set(users.compactMap { $0.$agency.id }))
         return (users, total, codes)
     }
 
@@ -63,7 +61,7 @@ struct UserAdminController: RouteCollection {
         let text = try req.queryText("q")
         let page = try req.queryInt("page", default: 1, range: 1...100_000)
         let (users, total, codes) = try await Self.rows(req, agency: agency, text: text, page: page)
-        let throttled = try await lockedUsernames(req, users.map(\.username))
+        let throttled = try await req.accounts.pausedUsernames(users.map(\.username))
         let rows = users.map { user in
             UserRow(id: user.id?.uuidString ?? "", username: user.username, fullName: user.fullName,
                     agencyCode: user.$agency.id.flatMap { codes[$0] },
@@ -75,13 +73,6 @@ struct UserAdminController: RouteCollection {
         return try await req.renderPage("admin/users", title: "users.title",
                                         ListBody(agencyCode: agency?.code, agencyName: agency?.name, q: text,
                                                  rows: rows, pager: pager, isSystemAdmin: principal.isSystemAdmin))
-    }
-
-    private func lockedUsernames(_ req: Request, _ names: [String]) async throws -> Set<String> {
-        guard !names.isEmpty else { return [] }
-        let now = Date()
-        return Set(try await LoginThrottle.query(on: req.db).filter(\.$usernameKey ~~ names).all()
-            .filter { ($0.lockedUntil ?? .distantPast) > now }.map(\.usernameKey))
     }
 
     struct RoleOption: Encodable {
@@ -258,10 +249,7 @@ struct UserAdminController: RouteCollection {
     @Sendable func unlockLogin(req: Request) async throws -> Response {
         let principal = try req.requirePrincipal()
         let (user, _) = try await loadUser(req, principal)
-        try await req.db.atomically { tx in
-            try await LoginThrottle.query(on: tx).filter(\.$usernameKey == user.username).delete()
-            try await AuditLog.append("user.login_unlock", entity: "user", id: user.username, by: req.auditActor, on: tx)
-        }
+        try await req.accounts.clearSignInPause(user, by: principal, actor: req.auditActor)
         req.flash("success", "users.flash.unlocked", ["username": user.username])
         return req.redirect(to: "/admin/users/\(try user.requireID())")
     }

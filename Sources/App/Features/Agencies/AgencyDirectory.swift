@@ -28,6 +28,23 @@ struct AgencyDirectory: Sendable {
         try await Agency.find(id, on: db)
     }
 
+    /// The codes of the given agencies, for lists that show agency codes.
+    func codes(of ids: Set<UUID>) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try await Agency.query(on: db).filter(\.$id ~~ ids).all()
+            .reduce(into: [UUID: String]()) { map, agency in if let id = agency.id { map[id] = agency.code } }
+    }
+
+    /// A unit by id.
+    func department(id: UUID) async throws -> Department? {
+        try await Department.find(id, on: db)
+    }
+
+    /// A unit of `agency` by its code.
+    func department(in agency: Agency, code: String) async throws -> Department? {
+        try await Department.query(on: db).filter(\.$agency.$id == agency.requireID()).filter(\.$code == code).first()
+    }
+
     /// Filters of the browse page and the API.
     struct Query: Sendable {
         var text: String?

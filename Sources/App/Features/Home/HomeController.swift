@@ -26,7 +26,7 @@ struct HomeController: RouteCollection {
 
     @Sendable func home(req: Request) async throws -> Response {
         guard let user = req.currentUser, let principal = req.principal else { throw Abort(.unauthorized) }
-        let department = try await user.$department.id.asyncMap { try await Department.find($0, on: req.db) } ?? nil
+        let department = try await user.$department.id.asyncMap { try await req.agencies.department(id: $0) } ?? nil
         var cards = [Card(href: "/agencies", title: req.t("nav.agencies"), text: req.t("home.card.agencies"))]
         if principal.isSystemAdmin || principal.has(.agencyAdmin) {
             cards.append(Card(href: "/admin/users", title: req.t("nav.users"), text: req.t("home.card.users")))

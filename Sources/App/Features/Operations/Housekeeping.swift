@@ -34,11 +34,7 @@ final class Housekeeping: LifecycleHandler, Sendable {
     static func run(_ app: Application) async {
         do {
             try await WebSessionDriver.sweep(app.db)
-            let dayAgo = Date().addingTimeInterval(-86_400)
-            try await LoginThrottle.query(on: app.db)
-                .filter(\.$updatedAt < dayAgo)
-                .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < Date()) }
-                .delete()
+            try await AccountService.forgetQuietFailures(on: app.db)
         } catch {
             app.logger.warning("housekeeping failed: \(String(reflecting: error))")
         }

@@ -42,11 +42,10 @@ struct SystemAdminController: RouteCollection {
 
     private func render(_ req: Request, agency: Agency?, issued: SystemCredentials.Issued? = nil,
                         error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
-        var query = AgencySystem.query(on: req.db).with(\.$agency).sort(\.$systemID)
-        if let agency { query = query.filter(\.$agency.$id == (try agency.requireID())) }
-        let systems = try await query.all()
+        let systems = try await req.systemCredentials.list(agency: agency)
+        let codes = try await req.agencies.codes(of: Set(systems.map { $0.$agency.id }))
         let rows = systems.map {
-            Row(id: $0.id?.uuidString ?? "", systemID: $0.systemID, name: $0.name, agencyCode: $0.agency.code,
+            Row(id: $0.id?.uuidString ?? "", systemID: $0.systemID, name: $0.name, agencyCode: codes[$0.$agency.id] ?? "",
                 active: $0.isActive, createdAt: DisplayTime.format($0.createdAt),
                 lastUsedAt: $0.lastUsedAt.map { DisplayTime.format($0) })
         }
@@ -89,11 +88,12 @@ struct SystemAdminController: RouteCollection {
 
     private func load(_ req: Request, _ principal: Principal) async throws -> (AgencySystem, Agency) {
         guard let id = req.parameters.get("id", as: UUID.self),
-              let system = try await AgencySystem.query(on: req.db).filter(\.$id == id).with(\.$agency).first() else {
+              let system = try await req.systemCredentials.find(id: id),
+              let agency = try await req.agencies.find(id: system.$agency.id) else {
             throw GovError("system_not_found", .notFound, vi: "Không tìm thấy hệ thống.", en: "System not found.")
         }
         guard AccessPolicy.canManageSystems(ofAgency: system.$agency.id, principal) else { throw Self.forbidden }
-        return (system, system.agency)
+        return (system, agency)
     }
 
     @Sendable func rotate(req: Request) async throws -> Response {

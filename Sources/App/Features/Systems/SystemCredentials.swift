@@ -60,6 +60,18 @@ struct SystemCredentials: Sendable {
         }
     }
 
+    /// The systems of one agency (every agency's when nil), by system id.
+    func list(agency: Agency?) async throws -> [AgencySystem] {
+        var query = AgencySystem.query(on: db).sort(\.$systemID)
+        if let agency { query = query.filter(\.$agency.$id == (try agency.requireID())) }
+        return try await query.all()
+    }
+
+    /// One system by its row id.
+    func find(id: UUID) async throws -> AgencySystem? {
+        try await AgencySystem.find(id, on: db)
+    }
+
     static let invalid = GovError("system_credentials_invalid", .unauthorized,
                                   vi: "Mã hệ thống hoặc khóa bí mật không đúng.",
                                   en: "Wrong system id or secret key.")
@@ -91,7 +103,7 @@ struct SystemCredentials: Sendable {
             throw Self.missing
         }
         guard let system, system.isActive else { throw Self.invalid }
-        guard let agency = try await Agency.find(system.$agency.id, on: db) else { throw Self.invalid }
+        guard let agency = try await AgencyDirectory(db: db).find(id: system.$agency.id) else { throw Self.invalid }
         guard agency.agencyState == .active else { throw Self.agencyLocked }
         if (system.lastUsedAt ?? .distantPast) < Date().addingTimeInterval(-60) {
             system.lastUsedAt = Date()
