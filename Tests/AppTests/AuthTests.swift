@@ -50,6 +50,24 @@ struct AuthTests {
         }
     }
 
+    @Test func hstsFollowsHTTPSAndNotTheCookiePolicy() async throws {
+        try await withTestApp(adjust: { $0.trustProxy = true; $0.secureCookies = .never }) { app in
+            let response = try await app.testing().sendRequest(.GET, "/login", headers: ["X-Forwarded-Proto": "https"])
+            #expect(response.headers.first(name: "Strict-Transport-Security") != nil)
+            #expect(response.headers.setCookie?["govoffice_session"]?.isSecure == false)
+        }
+    }
+
+    @Test func theLanguageCookieIsSecureOverHTTPSLikeTheOthers() async throws {
+        try await withTestApp(adjust: { $0.trustProxy = true }) { app in
+            let https = try await app.testing().sendRequest(.GET, "/lang/en", headers: ["X-Forwarded-Proto": "https"])
+            #expect(https.headers.setCookie?["govoffice_lang"]?.isSecure == true)
+            let http = try await app.testing().sendRequest(.GET, "/lang/en")
+            #expect(http.headers.setCookie?["govoffice_lang"]?.isSecure == false)
+            #expect(http.headers.first(name: "Strict-Transport-Security") == nil)
+        }
+    }
+
     @Test func signInIssuesANewSessionID() async throws {
         try await withTestApp { app in
             let browser = TestBrowser(app)

@@ -188,3 +188,24 @@ struct ConfigTests {
         #expect(ByteSize.parse("mb") == nil)
     }
 }
+
+@Suite("Finding Resources/ and Public/")
+struct ResourceRootTests {
+    static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func homeWinsThenWorkingDirectoryThenTheExecutablesCheckout() throws {
+        let elsewhere = FileManager.default.temporaryDirectory.path
+        let binary = Self.checkout.appendingPathComponent(".build/debug/govoffice").path
+        // GOVOFFICE_HOME first, even when the working directory also qualifies.
+        let home = try #require(ResourceRoot.locate(environment: ["GOVOFFICE_HOME": Self.checkout.path],
+                                                     executable: "/nowhere/govoffice", workingDirectory: elsewhere))
+        #expect(home.standardizedFileURL == Self.checkout.standardizedFileURL)
+        let fromCWD = try #require(ResourceRoot.locate(environment: [:], executable: "/nowhere/govoffice",
+                                                        workingDirectory: Self.checkout.path))
+        #expect(fromCWD.standardizedFileURL == Self.checkout.standardizedFileURL)
+        let fromBinary = try #require(ResourceRoot.locate(environment: [:], executable: binary, workingDirectory: elsewhere))
+        #expect(fromBinary.standardizedFileURL == Self.checkout.standardizedFileURL)
+        #expect(ResourceRoot.locate(environment: [:], executable: "/nowhere/govoffice", workingDirectory: elsewhere) == nil)
+    }
+}

@@ -43,7 +43,6 @@ struct AppErrorMiddleware: AsyncMiddleware {
                            vi: "Dữ liệu trùng hoặc vi phạm ràng buộc.", en: "The data conflicts with existing records.")
         case let pool as ConnectionPoolError where pool == .shutdown:
             // The node is stopping: a balancer should retry elsewhere.
-            _ = pool
             return Failure(status: .serviceUnavailable, code: "unavailable",
                            vi: "Máy chủ đang dừng, vui lòng thử lại.", en: "The server is stopping; please retry.")
         case let abort as any AbortError:

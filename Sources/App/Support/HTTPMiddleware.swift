@@ -32,7 +32,7 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
             ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
         ]
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
-        if request.isSecure { response.headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
+        if request.cameOverHTTPS { response.headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
         if response.headers.first(name: .cacheControl) == nil, !request.url.path.hasPrefix("/css/"),
            !request.url.path.hasPrefix("/img/") {
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
@@ -43,15 +43,19 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
 
 extension Request {
     /// Whether the browser reached us over HTTPS (directly, or through a trusted proxy).
-    var isSecure: Bool {
+    var cameOverHTTPS: Bool {
+        if url.scheme == "https" { return true }
+        if application.govConfig.trustProxy,
+           headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https" { return true }
+        return application.http.server.configuration.tlsConfiguration != nil
+    }
+
+    /// Whether cookies set on this response are marked `Secure` (GOVOFFICE_SECURE_COOKIES).
+    var wantsSecureCookies: Bool {
         switch application.govConfig.secureCookies {
-        case .always: return true
-        case .never: return false
-        case .auto:
-            if url.scheme == "https" { return true }
-            if application.govConfig.trustProxy,
-               headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https" { return true }
-            return application.http.server.configuration.tlsConfiguration != nil
+        case .always: true
+        case .never: false
+        case .auto: cameOverHTTPS
         }
     }
 
@@ -69,7 +73,7 @@ extension Request {
 struct CookieSecurityMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)
-        if request.isSecure {
+        if request.wantsSecureCookies {
             for (name, var value) in response.cookies.all {
                 value.isSecure = true
                 response.cookies[name] = value

@@ -52,10 +52,10 @@ extension Request {
 enum LanguageCookie {
     static let name = "govoffice_lang"
 
-    static func value(_ language: Language, secure: Bool) -> HTTPCookies.Value {
+    /// `Secure` is added by CookieSecurityMiddleware, like for every other cookie.
+    static func value(_ language: Language) -> HTTPCookies.Value {
         HTTPCookies.Value(
-            string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
-            isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+            string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/", isHTTPOnly: true, sameSite: .lax)
     }
 }
 

@@ -35,9 +35,9 @@ struct Pager: Encodable {
     var prevURL: String?
     var nextURL: String?
 
-    init(path: String, page: Int, pageCount: Int, total: Int, params: [String: String?]) {
+    init(path: String, page: Int, perPage: Int, total: Int, params: [String: String?]) {
         self.page = page
-        self.pageCount = pageCount
+        self.pageCount = max(1, (total + perPage - 1) / perPage)
         self.total = total
         func url(_ target: Int) -> String {
             var components = URLComponents()

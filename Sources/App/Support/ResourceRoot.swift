@@ -2,13 +2,14 @@ import Foundation
 import Vapor
 
 /// Finds the folder holding `Resources/` (templates, strings) and `Public/` (CSS, images), so
-/// that `govoffice` works from any working directory: the working directory when it has them,
-/// else `GOVOFFICE_HOME`, else the nearest ancestor of the executable that has them (which covers
-/// `.build/debug/govoffice` in a checkout).
+/// that `govoffice` works from any working directory: `GOVOFFICE_HOME` when set, else the
+/// working directory when it has them, else the nearest ancestor of the executable that has them
+/// (which covers `.build/debug/govoffice` in a checkout).
 enum ResourceRoot {
     static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
-                       executable: String = CommandLine.arguments.first ?? "") -> URL? {
-        var candidates: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+                       executable: String = CommandLine.arguments.first ?? "",
+                       workingDirectory: String = FileManager.default.currentDirectoryPath) -> URL? {
+        var candidates: [URL] = [URL(fileURLWithPath: workingDirectory)]
         if let home = environment["GOVOFFICE_HOME"], !home.isEmpty { candidates.insert(URL(fileURLWithPath: home), at: 0) }
         var folder = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {

@@ -3,7 +3,7 @@ import GovCore
 import Leaf
 import Vapor
 
-/// What every page's layout needs besides the page's own data.
+/// One entry of the main navigation.
 struct PageNavItem: Encodable {
     var href: String
     var label: String
@@ -11,6 +11,7 @@ struct PageNavItem: Encodable {
     var id: String
 }
 
+/// The signed-in person, as the header shows them.
 struct PageUser: Encodable {
     var fullName: String
     var username: String
@@ -18,6 +19,7 @@ struct PageUser: Encodable {
     var roles: [String]
 }
 
+/// A one-time message carried to the next page.
 struct PageFlash: Encodable, Sendable {
     var kind: String
     var message: String

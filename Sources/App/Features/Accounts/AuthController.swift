@@ -68,7 +68,7 @@ struct AuthController: RouteCollection {
             throw GovError("language_unknown", .notFound, vi: "Ngôn ngữ không được hỗ trợ.", en: "Unsupported language.")
         }
         let response = req.redirect(to: Self.safeNext(try? req.query.get(String.self, at: "next")))
-        response.cookies[LanguageCookie.name] = LanguageCookie.value(language, secure: req.isSecure)
+        response.cookies[LanguageCookie.name] = LanguageCookie.value(language)
         return response
     }
 

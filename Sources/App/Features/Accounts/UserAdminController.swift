@@ -68,7 +68,7 @@ struct UserAdminController: RouteCollection {
                     roles: user.roleSet.sorted().map { req.t($0.labelKey) }, state: user.state,
                     stateLabel: req.t("user.state.\(user.state)"), locked: throttled.contains(user.username))
         }
-        let pager = Pager(path: "/admin/users", page: page, pageCount: max(1, (total + 49) / 50), total: total,
+        let pager = Pager(path: "/admin/users", page: page, perPage: 50, total: total,
                           params: ["agency": agency?.code, "q": text])
         return try await req.renderPage("admin/users", title: "users.title",
                                         ListBody(agencyCode: agency?.code, agencyName: agency?.name, q: text,

@@ -51,7 +51,7 @@ struct AgencyController: RouteCollection {
         let page = try req.queryInt("page", default: 1, range: 1...100_000)
         let results = try await req.agencies.search(.init(text: text, state: state, page: page, perPage: 50))
         let rows = results.agencies.map { row($0, req) }
-        let pager = Pager(path: "/agencies", page: results.page, pageCount: results.pageCount, total: results.total,
+        let pager = Pager(path: "/agencies", page: results.page, perPage: results.perPage, total: results.total,
                           params: ["q": text, "state": stateText])
         let canImport = req.principal.map(AccessPolicy.canManageAgencies) ?? false
         return try await req.renderPage("agencies/list", title: "agencies.title",

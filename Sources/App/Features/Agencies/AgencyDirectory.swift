@@ -60,7 +60,6 @@ struct AgencyDirectory: Sendable {
         var total: Int
         var page: Int
         var perPage: Int
-        var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
     }
 
     /// Lists read rows straight into `AgencyDTO` with SQLKit: Fluent's model decoding

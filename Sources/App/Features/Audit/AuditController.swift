@@ -66,7 +66,7 @@ struct AuditController: RouteCollection {
                 entity: [$0.entityType, $0.entityID].compactMap { $0 }.joined(separator: " "),
                 details: $0.details == "{}" ? "" : $0.details, ip: $0.ip)
         }
-        let pager = Pager(path: "/admin/audit", page: pageNumber, pageCount: max(1, (total + 99) / 100), total: total,
+        let pager = Pager(path: "/admin/audit", page: pageNumber, perPage: 100, total: total,
                           params: ["action": action, "actor": actor, "agency": locked ? nil : agency])
         var message: String?
         if let verification {
