@@ -1,4 +1,5 @@
 import Foundation
+import GovCore
 
 /// The processing statuses of QCVN 102 / QĐ 28/2018 that travel back through the hub.
 public enum StatusCode: String, Sendable, CaseIterable, Codable {
@@ -65,24 +66,14 @@ public enum StatusCode: String, Sendable, CaseIterable, Codable {
 
 /// The date and time formats of edXML: `yyyy/MM/dd` and `yyyy/MM/dd HH:mm:ss`, Vietnam time, no zone.
 public enum EdXMLTime {
-    /// Asia/Ho_Chi_Minh.
-    public static let zone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? TimeZone(secondsFromGMT: 7 * 3600)!
-
-    private static var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        return calendar
-    }
-
     /// `yyyy/MM/dd` of `date` in Vietnam.
     public static func date(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d/%02d/%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        CivilDate(date).edxml
     }
 
     /// `yyyy/MM/dd HH:mm:ss` of `date` in Vietnam.
     public static func timestamp(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let c = VietnamTime.components(date)
         return String(format: "%04d/%02d/%02d %02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0,
                       c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }
@@ -92,16 +83,14 @@ public enum EdXMLTime {
         parseDate(text) != nil
     }
 
-    /// The year, month and day of a `yyyy/MM/dd` text, when it is a real date.
-    public static func parseDate(_ text: String) -> (year: Int, month: Int, day: Int)? {
+    /// The date of a `yyyy/MM/dd` text, when it is exactly that form and a real date (the
+    /// calendar rules are CivilDate's; edXML admits only this one spelling).
+    public static func parseDate(_ text: String) -> CivilDate? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), day >= 1 else { return nil }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return day <= days ? (year, month, day) : nil
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else { return nil }
+        return CivilDate(year: year, month: month, day: day)
     }
 
     /// Whether `text` is `yyyy/MM/dd HH:mm:ss` with a real date and time.

@@ -39,7 +39,7 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
     }
 
     /// The date in the Gregorian calendar at `date` as seen in `timeZone`.
-    public init(_ date: Date, in timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!) {
+    public init(_ date: Date, in timeZone: TimeZone = VietnamTime.zone) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
@@ -51,7 +51,7 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
     }
 
     /// Today's date where the platform's users are (Vietnam by default), not where the server runs.
-    public static func today(in timeZone: TimeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!) -> CivilDate {
+    public static func today(in timeZone: TimeZone = VietnamTime.zone) -> CivilDate {
         CivilDate(Date(), in: timeZone)
     }
 

@@ -111,17 +111,3 @@ struct SystemAdminController: RouteCollection {
         return req.redirect(to: "/admin/systems?agency=\(agency.code.urlPathSegment)")
     }
 }
-
-/// Times as Vietnamese offices read them: Asia/Ho_Chi_Minh, day first.
-enum DisplayTime {
-    static let zone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .gmt
-
-    static func format(_ date: Date?) -> String {
-        guard let date else { return "" }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%02d/%02d/%04d %02d:%02d:%02d", c.day ?? 0, c.month ?? 0, c.year ?? 0,
-                      c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
-    }
-}
