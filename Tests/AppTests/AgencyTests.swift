@@ -103,6 +103,19 @@ struct AgencyTests {
         }
     }
 
+    @Test func dryRunChecksWithoutWriting() async throws {
+        try await withTestApp { app in
+            let before = try await AuditRecord.query(on: app.db).count()
+            let report = try await AgencyDirectory(db: app.db).importCSV(Self.goodCSV, by: .commandLine, dryRun: true)
+            #expect(report.succeeded)
+            #expect(report.created == 0 && report.updated == 0)
+            #expect(try await Agency.query(on: app.db).filter(\.$code == "000.00.00.H13").count() == 0)
+            #expect(try await AuditRecord.query(on: app.db).count() == before)
+            let bad = try await AgencyDirectory(db: app.db).importCSV("code,name\n,Không mã\n", by: .commandLine, dryRun: true)
+            #expect(!bad.succeeded)
+        }
+    }
+
     @Test func csvWithBadRowsImportsNothingAndReportsEachRow() async throws {
         try await withTestApp { app in
             let before = try await Agency.query(on: app.db).count()

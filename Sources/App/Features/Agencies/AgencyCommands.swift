@@ -40,9 +40,7 @@ struct AgenciesCommand: AsyncCommand {
         let directory = AgencyDirectory(db: context.application.db)
         let report: AgencyDirectory.ImportReport
         if signature.dryRun {
-            let existing = try await Agency.query(on: context.application.db).all().map(\.code)
-            let parsed = AgencyCSV.parse(text, existingCodes: Set(existing))
-            report = .init(errors: parsed.errors, warnings: parsed.warnings)
+            report = try await directory.importCSV(text, by: .commandLine, dryRun: true)
         } else {
             let bar = context.console.progressBar(title: "Nhập danh bạ / importing")
             bar.start()

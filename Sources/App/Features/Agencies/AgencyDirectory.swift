@@ -118,17 +118,18 @@ struct AgencyDirectory: Sendable {
 
     /// Validates the whole file first; imports every row in one transaction only when no row is
     /// bad, so a file is either fully applied or not at all.
-    func importCSV(_ text: String, by actor: AuditActor,
+    /// With `dryRun` the file is only checked against the directory; nothing is written.
+    func importCSV(_ text: String, by actor: AuditActor, dryRun: Bool = false,
                    progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> ImportReport {
-        let existing = try await Agency.query(on: db).field(\.$code).all().map(\.code)
-        let parsed = AgencyCSV.parse(text, existingCodes: Set(existing))
-        var report = ImportReport(errors: parsed.errors, warnings: parsed.warnings)
-        guard parsed.isValid else { return report }
-        let records = parsed.records
-        let counts = try await db.atomically { tx -> (Int, Int) in
-            var created = 0, updated = 0
+        // One read of the directory, inside the transaction, serves both the checks (which
+        // parents exist) and the writes, so they judge and change the same rows.
+        let (parsed, created, updated) = try await db.atomically { tx -> (AgencyCSVResult, Int, Int) in
             let byCode = Dictionary(
                 try await Agency.query(on: tx).all().map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+            let parsed = AgencyCSV.parse(text, existingCodes: Set(byCode.keys))
+            guard parsed.isValid, !dryRun else { return (parsed, 0, 0) }
+            let records = parsed.records
+            var created = 0, updated = 0
             for (index, record) in records.enumerated() {
                 if let agency = byCode[record.code.value] {
                     agency.apply(record)
@@ -144,11 +145,9 @@ struct AgencyDirectory: Sendable {
                 "agency.import", entity: "agency",
                 details: ["created": String(created), "updated": String(updated), "rows": String(records.count)],
                 by: actor, on: tx)
-            return (created, updated)
+            return (parsed, created, updated)
         }
-        report.created = counts.0
-        report.updated = counts.1
-        return report
+        return ImportReport(created: created, updated: updated, errors: parsed.errors, warnings: parsed.warnings)
     }
 
     func exportCSV() async throws -> String {
