@@ -388,6 +388,10 @@ public struct ManifestReference: Sendable, Equatable, Codable {
 
 /// An attached file. `content` holds the bytes that were base64-encoded in the message — a ZIP
 /// archive (VPCP SDK style) or the file itself; `isZip` tells which by the magic bytes.
+///
+/// An attachment read from a message keeps its (already checked) base64 text and decodes it only
+/// when `content` is asked for: the hub stores and forwards packages without ever needing the
+/// bytes, and the writer emits the text as it came.
 public struct Attachment: Sendable, Equatable, Codable {
     /// `cid:…`.
     public var contentId: String?
@@ -397,8 +401,14 @@ public struct Attachment: Sendable, Equatable, Codable {
     public var description: String?
     /// MIME type as declared (not trusted: see `isZip`).
     public var contentType: String?
-    /// The transferred bytes (base64-decoded); nil when the base64 text was invalid.
-    public var content: Data?
+    private var body: Body
+
+    private enum Body: Sendable {
+        case bytes(Data)
+        /// Base64 text without white space whose alphabet, length and padding have been checked.
+        case base64(Data)
+        case invalid
+    }
 
     /// An attachment as sent.
     public init(contentId: String? = nil, attachmentName: String? = nil, description: String? = nil,
@@ -407,14 +417,89 @@ public struct Attachment: Sendable, Equatable, Codable {
         self.attachmentName = attachmentName
         self.description = description
         self.contentType = contentType
-        self.content = content
+        self.body = content.map { .bytes($0) } ?? .invalid
+    }
+
+    /// An attachment whose content is still the base64 text of the message (checked by the
+    /// reader), or invalid when that text was not base64.
+    init(contentId: String?, attachmentName: String?, description: String?, contentType: String?, base64: Data?) {
+        self.init(contentId: contentId, attachmentName: attachmentName, description: description,
+                  contentType: contentType, content: nil)
+        self.body = base64.map { .base64($0) } ?? .invalid
+    }
+
+    /// The transferred bytes (base64-decoded); nil when the base64 text was invalid. Decoding
+    /// happens on each read of an attachment that came from a message: keep the result.
+    public var content: Data? {
+        get {
+            switch body {
+            case .bytes(let bytes): return bytes
+            case .base64(let text): return Data(base64Encoded: text)
+            case .invalid: return nil
+            }
+        }
+        set { body = newValue.map { .bytes($0) } ?? .invalid }
+    }
+
+    /// The number of content bytes, known without decoding; nil when the content is invalid.
+    public var contentLength: Int? {
+        switch body {
+        case .bytes(let bytes): return bytes.count
+        case .base64(let text):
+            let padding = text.suffix(2).filter { $0 == UInt8(ascii: "=") }.count
+            return text.count / 4 * 3 - padding
+        case .invalid: return nil
+        }
+    }
+
+    /// The content as base64 text (what the writer emits), nil when invalid.
+    var base64Text: Data? {
+        switch body {
+        case .bytes(let bytes): return bytes.base64EncodedData()
+        case .base64(let text): return text
+        case .invalid: return nil
+        }
     }
 
     /// Whether the bytes are a ZIP archive (`PK\u{3}\u{4}` or an empty archive's `PK\u{5}\u{6}`).
     public var isZip: Bool {
-        guard let content, content.count >= 4 else { return false }
-        let magic = Array(content.prefix(4))
+        let head: Data?
+        switch body {
+        case .bytes(let bytes): head = bytes.prefix(4)
+        // Eight base64 characters are six bytes, whatever follows.
+        case .base64(let text): head = text.count >= 8 ? Data(base64Encoded: text.prefix(8)) : Data(base64Encoded: text)
+        case .invalid: head = nil
+        }
+        guard let head, head.count >= 4 else { return false }
+        let magic = Array(head.prefix(4))
         return magic == [0x50, 0x4B, 0x03, 0x04] || magic == [0x50, 0x4B, 0x05, 0x06]
+    }
+
+    public static func == (lhs: Attachment, rhs: Attachment) -> Bool {
+        guard lhs.contentId == rhs.contentId, lhs.attachmentName == rhs.attachmentName,
+              lhs.description == rhs.description, lhs.contentType == rhs.contentType else { return false }
+        if case .base64(let left) = lhs.body, case .base64(let right) = rhs.body, left == right { return true }
+        return lhs.contentLength == rhs.contentLength && lhs.content == rhs.content
+    }
+
+    private enum CodingKeys: String, CodingKey { case contentId, attachmentName, description, contentType, content }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(contentId: try container.decodeIfPresent(String.self, forKey: .contentId),
+                  attachmentName: try container.decodeIfPresent(String.self, forKey: .attachmentName),
+                  description: try container.decodeIfPresent(String.self, forKey: .description),
+                  contentType: try container.decodeIfPresent(String.self, forKey: .contentType),
+                  content: try container.decodeIfPresent(Data.self, forKey: .content))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(contentId, forKey: .contentId)
+        try container.encodeIfPresent(attachmentName, forKey: .attachmentName)
+        try container.encodeIfPresent(description, forKey: .description)
+        try container.encodeIfPresent(contentType, forKey: .contentType)
+        try container.encodeIfPresent(content, forKey: .content)
     }
 }
 

@@ -111,7 +111,8 @@ public enum EdXMLReader {
     }
 }
 
-/// A parsed element, with text kept as String except attachment payloads, decoded on the fly.
+/// A parsed element, with text kept as String except attachment payloads, kept as checked
+/// base64 text.
 struct Node {
     var name: XMLName
     var attributes: [XMLAttribute] = []
@@ -129,30 +130,36 @@ struct Node {
 
 enum TreeBuilder {
     /// Builds the element tree from libxml2's SAX events; `ContentTransferEncoded` text is
-    /// base64-decoded piece by piece into `payload`, so a large attachment is never held as text.
+    /// checked as base64 and kept as bytes, never as a String.
     static func build(_ bytes: UnsafeRawBufferPointer, limits: XMLLimits) throws(XMLError) -> Node {
         var stack: [Node] = []
-        var decoders: [Base64Stream] = []
+        // The open ContentTransferEncoded element (its depth) and its text; such an element has
+        // no element children worth reading, so one collector at a time is enough.
+        var collecting: (depth: Int, collector: Base64Collector)?
         var root: Node?
+        stack.reserveCapacity(8)
         try XMLPushParser.parse(bytes, limits: limits) { event in
             switch event {
-            case .startElement(let name, let attributes, _):
+            case .startElement(let name, let attributes):
                 stack.append(Node(name: name, attributes: attributes))
-                if name.localName == "ContentTransferEncoded" { decoders.append(Base64Stream()) }
+                if collecting == nil, name.localName == "ContentTransferEncoded" {
+                    collecting = (stack.count, Base64Collector())
+                }
             case .text(let chunk):
                 guard !stack.isEmpty else { return }
-                if stack[stack.count - 1].local == "ContentTransferEncoded", !decoders.isEmpty {
-                    decoders[decoders.count - 1].feed(chunk.bytes)
+                if collecting?.depth == stack.count {
+                    collecting?.collector.feed(chunk.bytes)
                 } else if stack[stack.count - 1].children.isEmpty {
                     // edXML has no mixed content: text after a child element is layout.
                     stack[stack.count - 1].text += chunk.string
                 }
             case .endElement:
-                guard var node = stack.popLast() else { return }
-                if node.local == "ContentTransferEncoded", var decoder = decoders.popLast() {
-                    node.payload = decoder.finish()
-                    node.payloadInvalid = node.payload == nil
+                if let open = collecting, open.depth == stack.count {
+                    collecting = nil
+                    stack[stack.count - 1].payload = open.collector.finish()
+                    stack[stack.count - 1].payloadInvalid = stack[stack.count - 1].payload == nil
                 }
+                guard let node = stack.popLast() else { return }
                 if stack.isEmpty {
                     root = node
                 } else {
@@ -167,56 +174,85 @@ enum TreeBuilder {
     }
 }
 
-/// Decodes base64 text that arrives in pieces, skipping white space, with Foundation's decoder
-/// on blocks of whole quanta (so a large attachment is never held as text).
-struct Base64Stream {
-    private var pending: [UInt8] = []
-    private var output = Data()
+/// Collects base64 text that arrives in pieces, dropping white space (producers may wrap lines)
+/// and checking the alphabet, the length and the padding as it goes; the text is decoded only when
+/// the attachment's content is asked for.
+struct Base64Collector {
+    private var text = Data()
     private var invalid = false
-    private static let block = 1 << 20
+    /// Offset in `text` of the first `=`, which may only be followed by one more `=`.
+    private var firstPad: Int?
 
-    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+    private enum Class: UInt8 { case invalid = 0, letter, space, pad }
+
+    private static let classes: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
+            return Class.letter.rawValue
+        case 0x20, 0x09, 0x0A, 0x0D: return Class.space.rawValue
+        case UInt8(ascii: "="): return Class.pad.rawValue
+        default: return Class.invalid.rawValue
+        }
+    }
+
+    /// Whether all eight bytes of `word` are base64 letters (no padding, no space), by SWAR range
+    /// tests: a run of unwrapped base64 is checked a word at a time.
+    @inline(__always)
+    private static func allLetters(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        // Any byte ≥ 0x80 fails; the range tests below assume seven-bit bytes.
+        guard word & high == 0 else { return false }
+        @inline(__always) func inRange(_ low: UInt64, _ top: UInt64) -> UInt64 {
+            // High bit set where byte ≥ low, and where byte > top.
+            let atLeast = word &+ ones &* (0x80 - low)
+            let above = word &+ ones &* (0x7F - top)
+            return atLeast & ~above & high
+        }
+        let letters = inRange(0x41, 0x5A) | inRange(0x61, 0x7A) | inRange(0x30, 0x39)
+            | inRange(0x2B, 0x2B) | inRange(0x2F, 0x2F)
+        return letters == high
+    }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard !invalid, !bytes.isEmpty else { return }
-        let input = bytes.assumingMemoryBound(to: UInt8.self)
-        var start = 0
-        while start < input.count {
-            // Copy runs between white space in bulk: producers rarely wrap lines.
-            var end = start
-            while end < input.count, !Self.isSpace(input[end]) { end += 1 }
-            // libxml2 may hand over a whole attachment in one call: take it a block at a time so
-            // no more than one block of text is ever copied.
-            var position = start
-            while position < end {
-                let take = min(end - position, Self.block - pending.count)
-                pending.append(contentsOf: UnsafeBufferPointer(rebasing: input[position..<(position + take)]))
-                position += take
-                if pending.count >= Self.block { flush(final: false) }
+        guard !invalid, let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let count = bytes.count
+        if text.isEmpty { text.reserveCapacity(count) }
+        Self.classes.withUnsafeBufferPointer { classes in
+            var start = 0
+            while start < count {
+                var end = start
+                while end + 8 <= count, Self.allLetters(base.loadUnaligned(fromByteOffset: end, as: UInt64.self)) { end += 8 }
+                while end < count, classes[Int(base.load(fromByteOffset: end, as: UInt8.self))] == Class.letter.rawValue { end += 1 }
+                if end > start {
+                    if firstPad != nil {
+                        invalid = true
+                        return
+                    }
+                    text.append(base.assumingMemoryBound(to: UInt8.self) + start, count: end - start)
+                }
+                guard end < count else { return }
+                switch classes[Int(base.load(fromByteOffset: end, as: UInt8.self))] {
+                case Class.space.rawValue:
+                    break
+                case Class.pad.rawValue:
+                    if firstPad == nil { firstPad = text.count }
+                    text.append(UInt8(ascii: "="))
+                default:
+                    invalid = true
+                    return
+                }
+                start = end + 1
             }
-            start = end
-            while start < input.count, Self.isSpace(input[start]) { start += 1 }
         }
     }
 
-    private mutating func flush(final: Bool) {
-        let usable = final ? pending.count : pending.count - pending.count % 4
-        guard usable > 0 else { return }
-        let decoded = pending.withUnsafeMutableBytes { raw in
-            Data(base64Encoded: Data(bytesNoCopy: raw.baseAddress!, count: usable, deallocator: .none))
-        }
-        guard let decoded else {
-            invalid = true
-            return
-        }
-        output.append(decoded)
-        // What stays is shorter than one quantum.
-        pending = Array(pending[usable...])
-    }
-
-    mutating func finish() -> Data? {
-        flush(final: true)
-        return invalid || !pending.isEmpty ? nil : output
+    /// The checked text without white space, or nil when it is not base64.
+    func finish() -> Data? {
+        guard !invalid, text.count % 4 == 0 else { return nil }
+        if let firstPad, text.count - firstPad > 2 { return nil }
+        return text
     }
 }
 
@@ -226,6 +262,13 @@ struct Mapper {
     var issues: [EdXMLIssue] = []
 
     init(limits: EdXMLLimits) { self.limits = limits }
+
+    // Arrays, not sets: a dozen short names compare faster than they hash.
+    static let statusHeaderElements = ["From", "ResponseFor", "StaffInfo", "StatusCode", "Description", "Timestamp"]
+    static let documentHeaderElements = [
+        "From", "To", "DocumentId", "Code", "PromulgationInfo", "DocumentType", "Subject", "Content", "SignerInfo",
+        "DueDate", "ToPlaces", "OtherInfo", "ResponseFor", "SteeringType",
+    ]
 
     mutating func unknown(_ node: Node, in path: String) {
         issues.append(EdXMLIssue(.warning, "\(path)/\(node.local)", "element_unknown",
@@ -272,8 +315,7 @@ struct Mapper {
         guard let from = h.child("From") else {
             throw structure("MessageHeader/From", "Thiếu From.", "From is missing.")
         }
-        let known: Set<String> = ["From", "ResponseFor", "StaffInfo", "StatusCode", "Description", "Timestamp"]
-        for node in h.children where !known.contains(node.local) { unknown(node, in: "MessageHeader") }
+        for node in h.children where !Self.statusHeaderElements.contains(node.local) { unknown(node, in: "MessageHeader") }
         return StatusMessage(
             from: organization(from), responseFor: responseFor(h.child("ResponseFor") ?? Node(name: h.name)),
             staffInfo: h.child("StaffInfo").map(staffInfo), statusCode: h.value("StatusCode") ?? "",
@@ -292,11 +334,7 @@ struct Mapper {
                                  vi: "Quá nhiều nơi nhận (tối đa \(limits.maxRecipients)).",
                                  en: "Too many recipients (at most \(limits.maxRecipients)).")
         }
-        let knownHeader: Set<String> = [
-            "From", "To", "DocumentId", "Code", "PromulgationInfo", "DocumentType", "Subject", "Content", "SignerInfo",
-            "DueDate", "ToPlaces", "OtherInfo", "ResponseFor", "SteeringType",
-        ]
-        for node in h.children where !knownHeader.contains(node.local) { unknown(node, in: "MessageHeader") }
+        for node in h.children where !Self.documentHeaderElements.contains(node.local) { unknown(node, in: "MessageHeader") }
         let messageHeader = MessageHeader(
             from: organization(from), to: toNodes.map(organization), documentId: h.value("DocumentId"),
             code: h.child("Code").map { DocumentCode(codeNumber: $0.value("CodeNumber"), codeNotation: $0.value("CodeNotation")) },
@@ -344,7 +382,7 @@ struct Mapper {
             attachments.append(Attachment(
                 contentId: node.value("ContentId"), attachmentName: node.value("AttachmentName"),
                 description: node.value("Description"), contentType: node.value("ContentType"),
-                content: transfer == nil ? Data() : transfer?.payload))
+                base64: transfer == nil ? Data() : transfer?.payload))
         }
         return DocumentMessage(
             header: messageHeader, traces: traces, business: business,

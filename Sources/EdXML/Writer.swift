@@ -180,12 +180,17 @@ private struct Emitter {
                     if let value { try writer.element(name, text: value) }
                 }
                 // Content that did not decode is not silently written as an empty file.
-                guard let content = attachment.content else {
+                guard let base64 = attachment.base64Text else {
                     throw XMLError(code: .writeFailed,
                                    message: "attachment \(attachment.contentId ?? "?") has no valid content to write")
                 }
                 try writer.startElement("ContentTransferEncoded", prefix: p, namespaceURI: edXMLNamespace)
-                try writer.text(content.base64EncodedString())
+                // withUnsafeBytes rethrows untyped errors: carry the typed one out.
+                let written: XMLError? = base64.withUnsafeBytes { raw in
+                    do throws(XMLError) { try writer.asciiText(raw) } catch { return error }
+                    return nil
+                }
+                if let written { throw written }
                 try writer.endElement()
                 try writer.endElement()
             }

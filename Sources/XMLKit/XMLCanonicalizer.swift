@@ -5,10 +5,10 @@ public enum XMLCanonicalizer {
     /// Exclusive XML Canonicalization 1.0 without comments (libxml2's `xmlC14NDocDumpMemory` with
     /// `XML_C14N_EXCLUSIVE_1_0`) of the whole document in `bytes`.
     ///
-    /// The input is first read in full by `XMLEventReader`, so every refusal and limit of the reader
+    /// The input is first read in full by `XMLPushParser`, so every refusal and limit of the parser
     /// applies (DOCTYPE, encoding, size, depth, ...) and namespace errors are fatal. It is then parsed into
     /// a libxml2 tree with XML_PARSE_NONET | XML_PARSE_HUGE: no entity substitution, no DTD, no blank
-    /// removal; HUGE only so that documents the reader accepted (a text node over 10 MB) are not refused
+    /// removal; HUGE only so that documents the parser accepted (a text node over 10 MB) are not refused
     /// here by libxml2's built-in caps. Throws `.malformed` with a message starting "exclusive C14N" when
     /// libxml2's C14N itself fails after the parse: a relative namespace URI, which C14N forbids (or
     /// memory exhaustion).
@@ -20,8 +20,7 @@ public enum XMLCanonicalizer {
     }
 
     private static func exclusiveC14N(buffer: UnsafeRawBufferPointer, limits: XMLLimits) throws(XMLError) -> [UInt8] {
-        let reader = try XMLEventReader(bytes: buffer, limits: limits)
-        while try reader.next() != nil {}
+        try XMLPushParser.parse(buffer, limits: limits) { _ in }
 
         guard let base = buffer.baseAddress else {
             throw XMLError(.empty, "empty input")
@@ -39,7 +38,7 @@ public enum XMLCanonicalizer {
             LibXML.parseOptions
         )
         guard let document else {
-            // The reader accepted these bytes, so this is libxml2 failing (memory), not the input.
+            // The parser accepted these bytes, so this is libxml2 failing (memory), not the input.
             throw LibXML.error(from: context.pointee.lastError)
         }
         defer { xmlFreeDoc(document) }

@@ -2,7 +2,7 @@ import Foundation
 
 /// One element of the convenience tree built by `XMLDocumentParser`. A value type: copies are independent.
 ///
-/// Meant for tests and small documents; the edXML codec should stream with `XMLEventReader`.
+/// Meant for tests and small documents; the edXML codec streams with `XMLPushParser`.
 public struct XMLElement: Sendable, Equatable {
     /// The element's namespace-aware name.
     public var name: XMLName
@@ -70,8 +70,8 @@ public enum XMLNode: Sendable, Equatable {
     case comment(String)
 }
 
-/// Builds an `XMLElement` tree from untrusted bytes with `XMLEventReader`, so every limit and refusal of
-/// the reader applies. Comments and text outside the root element are dropped.
+/// Builds an `XMLElement` tree from untrusted bytes with `XMLPushParser`, so every limit and refusal of
+/// the parser applies. Comments and text outside the root element are dropped.
 public enum XMLDocumentParser {
     /// Parses `data` and returns the root element.
     public static func parse(_ data: Data, limits: XMLLimits = .default) throws(XMLError) -> XMLElement {
@@ -97,24 +97,22 @@ public enum XMLDocumentParser {
     /// Parses bytes the caller keeps alive for the duration of the call. Iterative, so nesting depth is
     /// bounded by `limits.maxDepth`, not by the call stack.
     public static func parse(buffer: UnsafeRawBufferPointer, limits: XMLLimits = .default) throws(XMLError) -> XMLElement {
-        let reader = try XMLEventReader(bytes: buffer, limits: limits)
         var stack: [XMLElement] = []
         var root: XMLElement?
-        while let event = try reader.next() {
+        try XMLPushParser.parse(buffer, limits: limits) { event in
             switch event {
-            case .startElement(let name, let attributes, _):
+            case .startElement(let name, let attributes):
                 stack.append(XMLElement(name: name, attributes: attributes))
             case .endElement:
-                guard let done = stack.popLast() else {
-                    throw XMLError(.malformed, "unbalanced end element", line: reader.line)
-                }
+                // libxml2 balances elements before it reports them.
+                guard let done = stack.popLast() else { return }
                 if stack.isEmpty {
                     root = done
                 } else {
                     stack[stack.count - 1].children.append(.element(done))
                 }
             case .text(let chunk):
-                guard !stack.isEmpty else { continue }
+                guard !stack.isEmpty else { return }
                 let text = chunk.string
                 let last = stack.count - 1
                 if case .text(let previous)? = stack[last].children.last {
@@ -123,12 +121,12 @@ public enum XMLDocumentParser {
                     stack[last].children.append(.text(text))
                 }
             case .comment(let comment):
-                guard !stack.isEmpty else { continue }
+                guard !stack.isEmpty else { return }
                 stack[stack.count - 1].children.append(.comment(comment))
             }
         }
         guard let root else {
-            throw XMLError(.empty, "no root element", line: reader.line)
+            throw XMLError(.empty, "no root element")
         }
         return root
     }

@@ -1,16 +1,49 @@
 internal import CLibXML2
 
-/// Push-style reading with libxml2's SAX2 interface: the same checks and events as
-/// `XMLEventReader`, delivered to a handler while libxml2 parses, without any tree or text node.
+/// One step of a streaming read. Not `Sendable`: `.text` carries a buffer owned by the parser.
+public enum XMLEvent {
+    /// An element starts; a matching `.endElement` follows, for `<a/>` as for `<a></a>`.
+    case startElement(XMLName, attributes: [XMLAttribute])
+    /// An element ends.
+    case endElement(XMLName)
+    /// Character data: text, CDATA and whitespace all arrive here, with references decoded and line ends
+    /// normalised to LF. The buffer is valid only during the handler's call: copy what you keep.
+    /// Adjacent text and CDATA may arrive as several events.
+    case text(XMLTextChunk)
+    /// A comment inside the root element (comments before or after the root are delivered too).
+    case comment(String)
+}
+
+/// A view of one text node's UTF-8 bytes, borrowed from libxml2.
+public struct XMLTextChunk {
+    /// The text as UTF-8, without a terminating NUL. Valid only during the handler's call.
+    public let bytes: UnsafeRawBufferPointer
+
+    /// Wraps a borrowed buffer; the caller guarantees its lifetime.
+    public init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// A copy of the text as a String (the bytes are valid UTF-8: the parser checked the whole input).
+    public var string: String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+
+/// Reading untrusted XML bytes with libxml2's SAX2 interface: events are delivered to a handler
+/// while libxml2 parses, without any tree or text node (a 100 MB package with one large base64
+/// attachment is never held as text).
 ///
-/// Why it exists: xmlTextReader (and a tree) hold a whole text node in memory, so a 100 MB package
-/// with one large base64 attachment was held three times over. Here character data arrives in
-/// small pieces (`.text` events) that the consumer can decode and drop as they come.
-///
-/// Before libxml2 sees the input, the same pre-scan as `XMLEventReader` refuses oversize input,
-/// any DOCTYPE, non-UTF-8 and structural limit violations; the limits are checked again while
-/// parsing. Options: XML_PARSE_NONET | XML_PARSE_HUGE only. A handler that throws stops the parse
-/// and its error is rethrown.
+/// Before libxml2 sees the input, `InputScanner` refuses documents over `maxDocumentBytes`, any
+/// DOCTYPE (so no entity can be declared: no XXE, no billion laughs), encodings other than UTF-8,
+/// invalid UTF-8, and documents whose nesting, element count or attribute count break `limits`; the
+/// limits are checked again while parsing, and character data against `maxTextBytes`. libxml2 runs
+/// with XML_PARSE_NONET | XML_PARSE_HUGE only: no entity substitution, no DTD loading, no blank
+/// removal (input that may be signed is never reformatted). Namespace errors (an undeclared prefix)
+/// are fatal, unlike libxml2's default. A handler that throws stops the parse and its error is
+/// rethrown; events may be delivered before a later error is found, so treat the whole document as
+/// rejected when `parse` throws.
 public enum XMLPushParser {
     /// Parses `bytes`, calling `handler` for every event in document order. `.text` buffers are
     /// valid only during the call.
@@ -57,6 +90,11 @@ private final class SAXState {
 
     var line: Int? { context.map { Int($0.pointee.input?.pointee.line ?? 0) } }
 
+    /// The last namespace URI and prefix seen: nearly every element of a document repeats them.
+    var lastURI: (pointer: UnsafeRawPointer, value: String)?
+    var lastPrefix: (pointer: UnsafeRawPointer, value: String)?
+
+    /// A string from libxml2's dictionary (its pointers are stable for the whole parse).
     func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
         guard let pointer, pointer.pointee != 0 else { return nil }
         let key = UnsafeRawPointer(pointer)
@@ -64,6 +102,22 @@ private final class SAXState {
         let value = String(cString: pointer)
         interned[key] = value
         return value
+    }
+
+    func cached(_ pointer: UnsafePointer<xmlChar>?, _ slot: inout (pointer: UnsafeRawPointer, value: String)?) -> String? {
+        guard let pointer else { return nil }
+        if let slot, slot.pointer == UnsafeRawPointer(pointer) { return slot.value }
+        guard let value = string(pointer) else { return nil }
+        slot = (UnsafeRawPointer(pointer), value)
+        return value
+    }
+
+    /// The name for libxml2's dictionary pointers.
+    func name(_ localName: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?,
+              _ uri: UnsafePointer<xmlChar>?) -> XMLName {
+        // Local names are short: a small String needs no allocation and costs less than a lookup.
+        XMLName(namespaceURI: cached(uri, &lastURI), localName: localName.map { String(cString: $0) } ?? "",
+                prefix: cached(prefix, &lastPrefix))
     }
 
     /// Records the first failure and stops libxml2.
@@ -82,6 +136,8 @@ private final class SAXState {
     }
 
     func run(base: UnsafeRawPointer, count: Int) throws(XMLError) {
+        // libxml2 2.9 copies the input here (its parser needs a NUL after the last byte, which a
+        // caller's buffer cannot promise), so a package is held twice while it is parsed.
         guard let context = xmlCreateMemoryParserCtxt(base.assumingMemoryBound(to: CChar.self), Int32(count)) else {
             throw XMLError(.malformed, "libxml2 could not create a parser")
         }
@@ -146,7 +202,7 @@ private final class SAXState {
             return stop(XMLError(.tooManyAttributes, "more than \(limits.maxAttributesPerElement) attributes on one element",
                                  line: line))
         }
-        let name = XMLName(namespaceURI: string(uri), localName: string(localName) ?? "", prefix: string(prefix))
+        let name = self.name(localName, prefix, uri)
         var list: [XMLAttribute] = []
         if let attributes, attributeCount > 0 {
             list.reserveCapacity(attributeCount)
@@ -168,16 +224,14 @@ private final class SAXState {
                         value = String(decoding: raw, as: UTF8.self)
                     }
                 }
-                list.append(XMLAttribute(
-                    name: XMLName(namespaceURI: string(entry[2]), localName: string(entry[0]) ?? "", prefix: string(entry[1])),
-                    value: value))
+                list.append(XMLAttribute(name: self.name(entry[0], entry[1], entry[2]), value: value))
             }
         }
         sawRoot = true
         depth += 1
         textBytes = 0
         names.append(name)
-        deliver(.startElement(name, attributes: list, isEmpty: false))
+        deliver(.startElement(name, attributes: list))
     }
 
     func endElement() {

@@ -209,6 +209,25 @@ public final class XMLStreamWriter {
         }
     }
 
+    /// Writes printable ASCII that needs no escaping (base64, digits) straight from `bytes`, without
+    /// making a String of it: a large attachment is written at copy speed. Refuses any byte outside
+    /// 0x20–0x7E and `<`, `>`, `&`.
+    public func asciiText(_ bytes: UnsafeRawBufferPointer) throws(XMLError) {
+        let writer = try usableWriter()
+        guard !scopes.isEmpty else {
+            throw fail("text must be inside an element")
+        }
+        if let offset = bytes.firstIndex(where: { $0 < 0x20 || $0 > 0x7E || $0 == 0x3C || $0 == 0x3E || $0 == 0x26 }) {
+            throw fail("ASCII text has a byte that needs escaping or is not printable ASCII at offset \(offset)")
+        }
+        scopes[scopes.count - 1].acceptsAttributes = false
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let status = xmlTextWriterWriteRawLen(writer, base.assumingMemoryBound(to: xmlChar.self), Int32(bytes.count))
+        guard status >= 0 else {
+            throw fail("libxml2 could not write text")
+        }
+    }
+
     /// Writes `<!--text-->`, inside an element or before or after the root. Refuses `--` inside the text
     /// and a trailing `-`, which XML forbids in comments.
     public func comment(_ text: String) throws(XMLError) {

@@ -174,3 +174,70 @@ struct FuzzFindingTests {
         #expect(throws: XMLError.self) { try EdXMLWriter.write(parsed.message) }
     }
 }
+
+@Suite("edXML attachment base64")
+struct Base64CollectorTests {
+    func collect(_ pieces: [String]) -> Data? {
+        var collector = Base64Collector()
+        for piece in pieces {
+            Data(piece.utf8).withUnsafeBytes { collector.feed($0) }
+        }
+        return collector.finish()
+    }
+
+    @Test(arguments: [
+        (["QUJD"], "QUJD"),
+        (["QUI="], "QUI="),
+        (["QQ=="], "QQ=="),
+        ([""], ""),
+        (["QUJDREVG", "R0hJSktM"], "QUJDREVGR0hJSktM"),
+        (["QUJD\r\nREVG\r\n"], "QUJDREVG"),
+        (["  QU", "JD \t"], "QUJD"),
+        (["QQ", "=", "\n="], "QQ=="),
+        // Long runs go through the word-at-a-time check, with every letter class present.
+        (["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"],
+         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+    ])
+    func acceptsBase64(pieces: [String], expected: String) {
+        #expect(collect(pieces) == Data(expected.utf8))
+    }
+
+    @Test(arguments: [
+        ["QUJ"], ["QQ=A"], ["Q==="], ["===="], ["QUJD", "=", "QUJD"],
+        ["QUJD-_=="], ["QUJDREVGR0hJSkt\u{E9}TU5P"], ["QUJDREVGR0hJSktM&amp;"], ["QUJDREVGR0hJSkt.TU5P"],
+        ["QUJDREVGR0hJSktM\0QUJD"], ["QUJDREVGR0hJSkt:TU5P"], ["QUJDREVGR0hJSkt@TU5P"], ["QUJDREVGR0hJSkt[TU5P"],
+    ])
+    func refusesWhatIsNotBase64(pieces: [String]) {
+        #expect(collect(pieces) == nil)
+    }
+
+    @Test func everyByteOutsideTheAlphabetIsRefusedInLongRuns() {
+        let letters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for byte in UInt8.min...UInt8.max where !letters.contains(byte) && ![0x20, 0x09, 0x0A, 0x0D, 0x3D].contains(byte) {
+            var run = [UInt8]("QUJDREVGR0hJSktM".utf8)
+            run[5] = byte
+            var collector = Base64Collector()
+            run.withUnsafeBytes { collector.feed($0) }
+            #expect(collector.finish() == nil, "byte \(byte)")
+        }
+    }
+
+    @Test func readAttachmentDecodesOnDemandAndWritesItsTextBack() throws {
+        var spec = sampleSpec()
+        let payload = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        spec.files = [.init(name: "x.bin", contentType: "application/octet-stream", data: payload)]
+        let built = EdXMLBuilder.document(spec)
+        let written = try EdXMLWriter.write(.document(built))
+        let read = try #require(try EdXMLReader.read(written).message.document)
+        let attachment = try #require(read.attachments.first)
+        #expect(attachment.contentLength == payload.count)
+        #expect(attachment.content == payload)
+        // A read attachment equals the built one, whose bytes were never encoded.
+        #expect(read.attachments == built.attachments)
+        #expect(try EdXMLWriter.write(.document(read)) == written)
+        var changed = attachment
+        changed.content = Data("khác".utf8)
+        #expect(changed != attachment)
+        #expect(changed.contentLength == 5)
+    }
+}

@@ -188,4 +188,21 @@ struct WriterTests {
         let child = root.firstChild(named: "c", namespace: "urn:p")
         #expect(child?.attribute("type", namespace: "http://www.w3.org/2001/XMLSchema-instance") == "t")
     }
+
+    @Test func asciiTextIsWrittenAsIsAndRefusesMarkup() throws {
+        let writer = try XMLStreamWriter(options: .init(indent: nil, xmlDeclaration: false))
+        try writer.startElement("b")
+        try Array("QUJD+/==".utf8).withUnsafeBytes { raw in try writer.asciiText(raw) }
+        try writer.endElement()
+        let written = String(decoding: try writer.finish(), as: UTF8.self)
+        #expect(written == "<b>QUJD+/==</b>\n")
+        for bad in ["a<b", "a&b", "a>b", "tab\t", "é"] {
+            // A refused write leaves the writer failed, so each case gets its own.
+            let refusing = try XMLStreamWriter(options: .init(indent: nil, xmlDeclaration: false))
+            try refusing.startElement("b")
+            #expect(throws: XMLError.self) {
+                try Array(bad.utf8).withUnsafeBytes { raw in try refusing.asciiText(raw) }
+            }
+        }
+    }
 }
