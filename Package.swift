@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift.git", exact: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
     ],
     targets: [
         // Vapor-free domain rules of the foundation: agency codes, roles and access, audit chain,
@@ -53,12 +55,25 @@ let package = Package(
             dependencies: ["GovCore", "XMLKit", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict
         ),
+        // Certificates and keys: the signing-key protocol, software keys, trust store, chain
+        // validation, revocation (OCSP, CRL), CMS, the demo PKI.
+        .target(
+            name: "PKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "App",
             dependencies: [
                 "GovCore",
                 "EdXML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PKI",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -87,6 +102,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "XMLKitTests", dependencies: ["XMLKit"], swiftSettings: strict),
+        .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
         .testTarget(
             name: "EdXMLTests",
             dependencies: ["EdXML", "XMLKit", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
