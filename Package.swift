@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "XMLKit", targets: ["XMLKit"]),
         .library(name: "EdXML", targets: ["EdXML"]),
         .library(name: "App", targets: ["App"]),
+        .library(name: "PKCS11", targets: ["PKCS11"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),
@@ -67,6 +68,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The PKCS#11 header only (p11-kit's copy of the OASIS header); modules are dlopen'ed at
+        // run time, so nothing is linked.
+        .systemLibrary(name: "CPKCS11", pkgConfig: "p11-kit-1", providers: [.apt(["libp11-kit-dev"])]),
+        // Signing with a key held on a PKCS#11 token (smart card through OpenSC, HSM, SoftHSM2).
+        .target(
+            name: "PKCS11",
+            dependencies: [
+                "CPKCS11",
+                "PKI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "App",
             dependencies: [
@@ -103,6 +120,17 @@ let package = Package(
         ),
         .testTarget(name: "XMLKitTests", dependencies: ["XMLKit"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
+        .testTarget(
+            name: "PKCS11Tests",
+            dependencies: [
+                "PKCS11",
+                "PKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EdXMLTests",
             dependencies: ["EdXML", "XMLKit", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
