@@ -124,10 +124,12 @@ let package = Package(
             name: "PKCS11Tests",
             dependencies: [
                 "PKCS11",
+                "CPKCS11",
                 "PKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),

@@ -28,8 +28,8 @@ public struct PKCS11Module: Sendable {
         loaded = try LoadedModule.shared(path: path)
     }
 
-    /// The tokens present in the module's slots, in slot order. Slots whose token cannot be
-    /// described are left out.
+    /// The initialised tokens present in the module's slots, in slot order. Blank tokens and
+    /// slots whose token cannot be described are left out.
     public func tokens() throws(SigningError) -> [PKCS11TokenInfo] {
         try loaded.tokens()
     }
@@ -232,7 +232,8 @@ final class LoadedModule: @unchecked Sendable {
         var result: [PKCS11TokenInfo] = []
         for slot in slots {
             var info = CK_TOKEN_INFO()
-            guard getTokenInfo(slot, &info) == CKR_OK else { continue }
+            // A blank token (SoftHSM always offers one) can hold no key and has no label yet.
+            guard getTokenInfo(slot, &info) == CKR_OK, info.flags & CK_FLAGS(CKF_TOKEN_INITIALIZED) != 0 else { continue }
             result.append(
                 PKCS11TokenInfo(
                     slotID: UInt(slot),
