@@ -218,6 +218,20 @@ struct PKCS11SigningTests {
         #expect(wrongKind?.en.contains("C_GetFunctionList") == true)
     }
 
+    @Test func openSCModuleLoadsAndNamesTheMissingToken() throws {
+        let openSC = try #require(
+            ["/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so"]
+                .first { FileManager.default.fileExists(atPath: $0) },
+            "OpenSC's module is missing: install opensc"
+        )
+        let error = #expect(throws: SigningError.self) {
+            try PKCS11SigningKey.open(
+                modulePath: openSC, tokenLabel: "GovOffice no such card", keyLabel: "signer", pin: .file(fixture.pinFile))
+        }
+        #expect(error?.code == .tokenNotFound)
+        #expect(error?.en.contains("GovOffice no such card") == true)
+    }
+
     @Test func onePathGivesOneLoadedModule() throws {
         let first = try PKCS11Module(path: TokenFixture.modulePath)
         let second = try PKCS11Module(path: TokenFixture.modulePath)
