@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "GovCore", targets: ["GovCore"]),
         .library(name: "XMLKit", targets: ["XMLKit"]),
         .library(name: "EdXML", targets: ["EdXML"]),
+        .library(name: "XMLSecurity", targets: ["XMLSecurity"]),
         .library(name: "App", targets: ["App"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
     ],
@@ -84,6 +85,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // xmlsec1 (XML-DSig) over OpenSSL, from Debian. SwiftPM drops pkg-config -D flags, so the
+        // shim header and CXMLSecShim restate them.
+        .systemLibrary(name: "CXMLSec", pkgConfig: "xmlsec1-openssl", providers: [.apt(["libxmlsec1-dev"])]),
+        // What Swift cannot call in xmlsec1 (macros, once-per-process set-up) and the OpenSSL key
+        // whose private operations call back into a PKI.SigningKey.
+        .target(
+            name: "CXMLSecShim",
+            dependencies: ["CXMLSec"],
+            cSettings: [
+                .define("XMLSEC_CRYPTO_OPENSSL", to: "1"),
+                .define("XMLSEC_NO_SIZE_T"),
+                .define("XMLSEC_OPENSSL3_ENGINES", to: "1"),
+                .define("XMLSEC_NO_GOST", to: "1"),
+                .define("XMLSEC_NO_GOST2012", to: "1"),
+                .define("XMLSEC_NO_CRYPTO_DYNAMIC_LOADING", to: "1"),
+                .define("__XMLSEC_FUNCTION__", to: "__func__"),
+                .define("OPENSSL_SUPPRESS_DEPRECATED"),
+            ]
+        ),
+        // Enveloped XML signatures of edXML messages: signing with any PKI.SigningKey, verifying.
+        .target(
+            name: "XMLSecurity",
+            dependencies: ["XMLKit", "PKI", "CXMLSecShim", "CLibXML2"],
+            swiftSettings: strict
+        ),
         .target(
             name: "App",
             dependencies: [
@@ -126,6 +152,19 @@ let package = Package(
                 "PKCS11",
                 "CPKCS11",
                 "PKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "XMLSecurityTests",
+            dependencies: [
+                "XMLSecurity",
+                "PKI",
+                "EdXML",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
