@@ -84,6 +84,7 @@ public enum XMLSigner {
         }
         withExtendedLifetime(box) {}
         defer { govx_free(signatureXML) }
+        guard let status else { throw .make(.certificateMissing, "no signer certificate given") }
         let detail = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch Int(status) {
         case GOVX_OK:
@@ -135,10 +136,11 @@ public enum XMLSigner {
         return index
     }
 
-    /// Calls `body` with C arrays of pointers to and lengths of the certificates' bytes.
+    /// Calls `body` with C arrays of pointers to and lengths of the certificates' bytes; nil when
+    /// there are none.
     private static func withCertificatePointers<R>(
         _ certificates: [[UInt8]], _ body: (UnsafePointer<UnsafePointer<UInt8>?>, UnsafePointer<Int>) -> R
-    ) -> R {
+    ) -> R? {
         let storage = certificates.map { der -> UnsafeMutablePointer<UInt8> in
             let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(der.count, 1))
             copy.initialize(from: der, count: der.count)
@@ -149,8 +151,8 @@ public enum XMLSigner {
         let lengths = certificates.map(\.count)
         return pointers.withUnsafeBufferPointer { pointerBuffer in
             lengths.withUnsafeBufferPointer { lengthBuffer in
-                // Both arrays are non-empty (the caller checked `chain.first`).
-                body(pointerBuffer.baseAddress!, lengthBuffer.baseAddress!)
+                guard let pointerBase = pointerBuffer.baseAddress, let lengthBase = lengthBuffer.baseAddress else { return nil }
+                return body(pointerBase, lengthBase)
             }
         }
     }
