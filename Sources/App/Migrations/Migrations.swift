@@ -13,6 +13,7 @@ enum GovMigrations {
         app.migrations.add(M0005_CreateAgencySystems())  // machine credentials of agency systems
         app.migrations.add(M0006_CreateAuditLog())       // the hash-chained audit trail and its head
         app.migrations.add(M0007_CreateWebSessions())    // server-side web sessions (shared by all nodes, expiring)
+        app.migrations.add(M0008_CreatePKI())            // trusted CAs, CRLs, revoked serials, certificates bound to agencies
     }
 }
 
@@ -207,5 +208,66 @@ struct M0007_CreateWebSessions: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(WebSession.schema).delete()
+    }
+}
+
+struct M0008_CreatePKI: AsyncMigration {
+    var name: String { "0008_create_pki" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(TrustAnchorRecord.schema)
+            .id()
+            .field("fingerprint", .string, .required)
+            .field("subject", .string, .required)
+            .field("issuer", .string, .required)
+            .field("is_root", .bool, .required)
+            .field("is_demo", .bool, .required)
+            .field("pem", .string, .required)
+            .field("not_after", .datetime, .required)
+            .field("source", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "fingerprint")
+            .create()
+        try await database.schema(RevocationListRecord.schema)
+            .id()
+            .field("issuer", .string, .required)
+            .field("this_update", .datetime, .required)
+            .field("next_update", .datetime)
+            .field("entries", .int, .required)
+            .field("der_base64", .string, .required)
+            .field("imported_at", .datetime)
+            .unique(on: "issuer")
+            .create()
+        try await database.schema(RevokedSerialRecord.schema)
+            .id()
+            .field("issuer", .string, .required)
+            .field("serial", .string, .required)
+            .field("reason", .string, .required)
+            .field("revoked_at", .datetime, .required)
+            .field("created_at", .datetime)
+            .unique(on: "issuer", "serial")
+            .create()
+        try await database.schema(AgencyCertificateRecord.schema)
+            .id()
+            .field("agency_code", .string, .required)
+            .field("kind", .string, .required)
+            .field("username", .string)
+            .field("fingerprint", .string, .required)
+            .field("subject", .string, .required)
+            .field("issuer", .string, .required)
+            .field("serial", .string, .required)
+            .field("not_after", .datetime, .required)
+            .field("pem", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "fingerprint")
+            .create()
+        try await database.createIndex("agency_certificates_agency", on: AgencyCertificateRecord.schema, "agency_code")
+    }
+
+    func revert(on database: any Database) async throws {
+        for schema in [AgencyCertificateRecord.schema, RevokedSerialRecord.schema, RevocationListRecord.schema,
+                       TrustAnchorRecord.schema] {
+            try await database.schema(schema).delete()
+        }
     }
 }

@@ -26,6 +26,13 @@ public struct AppConfig: Sendable {
     /// When session cookies carry the `Secure` attribute.
     public enum SecureCookies: String, Sendable { case auto, always, never }
 
+    /// What an OCSP responder that cannot be reached means: `soft` accepts the certificate with a
+    /// warning, `hard` refuses it, `off` never asks.
+    public enum OCSPMode: String, Sendable { case off, soft, hard }
+
+    /// What a message without a signature gets: `refuse`, or `warn` (accepted, flagged).
+    public enum UnsignedPolicy: String, Sendable { case refuse, warn }
+
     /// The database to use.
     public var database: DatabaseChoice
     /// Demo seeding: `auto` seeds an empty SQLite database on `serve`, never PostgreSQL.
@@ -50,6 +57,14 @@ public struct AppConfig: Sendable {
     public var autoMigrate: Bool
     /// Re-read templates on every request (for people editing them); cached otherwise.
     public var reloadTemplates: Bool = false
+    /// A folder of trusted CA certificates (PEM), added to those managed on the admin pages.
+    public var trustDirectory: String? = nil
+    /// Where `govoffice pki demo` writes the demo keys and certificates.
+    public var pkiDirectory: String = "data/pki"
+    /// OCSP checking of signer certificates.
+    public var ocspMode: OCSPMode = .soft
+    /// Messages without a signature.
+    public var unsignedPolicy: UnsignedPolicy = .refuse
 
     /// Reads the configuration from the process environment (and `.env`, which Vapor loads).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -113,7 +128,11 @@ public struct AppConfig: Sendable {
             bcryptCost: try int("GOVOFFICE_BCRYPT_COST", default: 12, range: 4...31),
             logFormat: value("GOVOFFICE_LOG_FORMAT")?.lowercased() ?? "text",
             autoMigrate: try bool("GOVOFFICE_AUTO_MIGRATE", default: !database.isPostgres),
-            reloadTemplates: try bool("GOVOFFICE_RELOAD_TEMPLATES", default: false)
+            reloadTemplates: try bool("GOVOFFICE_RELOAD_TEMPLATES", default: false),
+            trustDirectory: value("GOVOFFICE_TRUST_DIR"),
+            pkiDirectory: value("GOVOFFICE_PKI_DIR") ?? "data/pki",
+            ocspMode: try choice("GOVOFFICE_OCSP", default: OCSPMode.soft),
+            unsignedPolicy: try choice("GOVOFFICE_UNSIGNED", default: UnsignedPolicy.refuse)
         )
     }
 
