@@ -154,7 +154,10 @@ enum OCSPMessages {
                 seenResponses = true
             } else if seenResponses, field.identifier == tag(1) {
                 let extensions = try DER.explicitlyTagged(field, tagNumber: 1, tagClass: .contextSpecific) { try CRL.children($0) }
-                hasNonce = try extensions.contains { try ASN1ObjectIdentifier(derEncoded: CRL.children($0)[0]) == nonceOID }
+                hasNonce = try extensions.contains { ext in
+                    guard let oid = try CRL.children(ext).first else { return false }
+                    return try ASN1ObjectIdentifier(derEncoded: oid) == nonceOID
+                }
             }
         }
         return Response(status: status, responses: singles, hasNonce: hasNonce)
