@@ -181,7 +181,7 @@ public struct CRL: Sendable, Hashable {
                 }
                 guard version == 1 || version == 0 else { throw PKIError(.crlInvalid, detail: "unsupported CRL version \(version + 1)") }
                 guard let algorithmNode = next else { throw PKIError(.crlInvalid, detail: "missing signature algorithm") }
-                let innerAlgorithm = try DER.sequence(algorithmNode, identifier: .sequence) { try ASN1ObjectIdentifier(derEncoded: &$0) }
+                let innerAlgorithm = try CRL.algorithmOID(algorithmNode)
                 guard innerAlgorithm == outerAlgorithm else {
                     throw PKIError(.crlInvalid, detail: "signature algorithms of TBSCertList and CertificateList differ")
                 }
@@ -227,7 +227,16 @@ public struct CRL: Sendable, Hashable {
 
     private static func parseAlgorithm(_ nodes: inout ASN1NodeCollection.Iterator) throws -> ASN1ObjectIdentifier {
         guard let node = nodes.next() else { throw PKIError(.crlInvalid, detail: "missing algorithm") }
-        return try DER.sequence(node, identifier: .sequence) { try ASN1ObjectIdentifier(derEncoded: &$0) }
+        return try algorithmOID(node)
+    }
+
+    /// The OID of an AlgorithmIdentifier; the parameters (NULL for RSA, absent for ECDSA) are skipped.
+    static func algorithmOID(_ node: ASN1Node) throws -> ASN1ObjectIdentifier {
+        try DER.sequence(node, identifier: .sequence) { nodes in
+            let oid = try ASN1ObjectIdentifier(derEncoded: &nodes)
+            while nodes.next() != nil {}
+            return oid
+        }
     }
 
     private static func parseEntry(_ node: ASN1Node) throws -> Entry {

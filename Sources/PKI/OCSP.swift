@@ -145,12 +145,19 @@ enum OCSPMessages {
         guard let dataNode = basic.first else { throw PKIError(.ocspUnavailable, detail: "empty BasicOCSPResponse") }
         var singles: [Single] = []
         var hasNonce = false
+        // ResponseData: [0] version?, responderID ([1] or [2]), producedAt, responses, [1] extensions?
+        // — the [1] after the responses is the extensions, the one before is a responder name.
+        var seenResponses = false
         for field in try CRL.children(dataNode) {
             if field.identifier == .sequence {
                 singles = try CRL.children(field).map(single)
-            } else if field.identifier == tag(1) {
+                seenResponses = true
+            } else if seenResponses, field.identifier == tag(1) {
                 let extensions = try DER.explicitlyTagged(field, tagNumber: 1, tagClass: .contextSpecific) { try CRL.children($0) }
-                hasNonce = try extensions.contains { try ASN1ObjectIdentifier(derEncoded: CRL.children($0)[0]) == nonceOID }
+                hasNonce = try extensions.contains { ext in
+                    guard let oid = try CRL.children(ext).first else { return false }
+                    return try ASN1ObjectIdentifier(derEncoded: oid) == nonceOID
+                }
             }
         }
         return Response(status: status, responses: singles, hasNonce: hasNonce)
