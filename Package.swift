@@ -117,6 +117,9 @@ let package = Package(
                 "EdXML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "PKI",
+                "PKCS11",
+                "XMLSecurity",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -181,6 +184,9 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "PKI",
+                "XMLSecurity",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: strict

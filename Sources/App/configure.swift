@@ -60,6 +60,10 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(EdXMLCommand(), as: "edxml")
+    app.asyncCommands.use(ToolBridge<SignTool>(help: "Ký số gói tin edXML hoặc tệp / sign an edXML message or a file"), as: "sign")
+    app.asyncCommands.use(ToolBridge<VerifyTool>(help: "Kiểm tra chữ ký số / verify a signature"), as: "verify")
+    app.asyncCommands.use(ToolBridge<PKITool>(help: "CA tin cậy, thu hồi, chứng thư cơ quan, PKI mẫu / trust, revocation, demo PKI"),
+                          as: "pki")
 
     // Start-up work that touches the database happens only for `serve`, so that `migrate` and
     // the other commands see the database as it is.
@@ -77,6 +81,15 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
         }
+        let demoMode = config.demo == .on || (config.demo == .auto && !config.database.isPostgres)
+        // Before `migrate` has run the table may not exist yet: nothing is trusted then.
+        if !demoMode, (try? await app.pki.trustsDemoCA()) == true {
+            app.logger.critical("""
+                CẢNH BÁO: máy chủ đang tin cậy CA MẪU của GovOffice ngoài chế độ dùng thử; chữ ký do CA này cấp \
+                không có giá trị pháp lý. Gỡ CA mẫu ở /admin/pki. / WARNING: this server trusts the GovOffice DEMO CA \
+                outside demo mode; its signatures have no legal value. Remove it on /admin/pki.
+                """)
+        }
     } else if case .sqliteFile = config.database, needsDatabase(app) {
         // Commands on the embedded file work on a migrated database too.
         try await DatabaseSetup.tuneSQLite(app)
@@ -90,9 +103,9 @@ private func isServeCommand(_ app: Application) -> Bool {
     return first == "serve" || first.hasPrefix("-")
 }
 
-/// The codec's commands work on files only.
+/// The codec's and the signer's commands work on files only.
 private func needsDatabase(_ app: Application) -> Bool {
-    app.environment.arguments.dropFirst().first != "edxml"
+    !["edxml", "sign"].contains(app.environment.arguments.dropFirst().first ?? "")
 }
 
 private func isMigrateCommand(_ app: Application) -> Bool {

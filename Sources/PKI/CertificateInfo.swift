@@ -90,7 +90,7 @@ extension DistinguishedName {
 
 extension Certificate {
     /// The DER encoding; swift-certificates keeps the parsed bytes, so this re-serialises exactly.
-    var derBytes: [UInt8] {
+    public var derBytes: [UInt8] {
         var serializer = DER.Serializer()
         // Serialising a parsed or freshly built certificate cannot fail; an empty result would make
         // fingerprints differ rather than crash.

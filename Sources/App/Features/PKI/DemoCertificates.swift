@@ -1,0 +1,72 @@
+import Fluent
+import Foundation
+import GovCore
+import PKI
+import Vapor
+
+/// `govoffice pki demo`: a demo root CA, a certificate for every agency and every person of the
+/// directory, written under `GOVOFFICE_PKI_DIR` and registered (trusted root, bindings). Running
+/// it again reuses the root and skips whoever already has a certificate file.
+enum DemoCertificates {
+    struct Result {
+        var directory: String
+        var agencies: Int
+        var people: Int
+        var reusedRoot: Bool
+
+        var summary: String {
+            """
+            CA mẫu / demo CA: \(directory)/root-ca.pem\(reusedRoot ? " (dùng lại / reused)" : "")
+            Chứng thư mới / new certificates: \(agencies) cơ quan / agencies, \(people) người / people
+            Khóa / keys: \(directory)/agencies/CODE.key, \(directory)/people/USERNAME.key (chỉ dùng thử / demo only)
+            Ký thử / try: govoffice sign --key \(directory)/agencies/000.00.00.G22.key --cert \(directory)/agencies/000.00.00.G22.pem IN.edxml OUT.edxml
+            CẢNH BÁO: CA mẫu chỉ để dùng thử, không có giá trị pháp lý. / WARNING: the demo CA is for trying GovOffice only; its signatures have no legal value.
+            """
+        }
+    }
+
+    static func create(_ app: Application) async throws -> Result {
+        let directory = app.govConfig.pkiDirectory
+        let rootCert = "\(directory)/root-ca.pem", rootKey = "\(directory)/root-ca.key"
+        let files = FileManager.default
+        let demo: DemoPKI
+        let reused: Bool
+        if files.fileExists(atPath: rootCert), files.fileExists(atPath: rootKey) {
+            demo = try DemoPKI(rootCertificatePEM: try ToolFiles.text(rootCert), rootKeyPEM: try ToolFiles.text(rootKey))
+            reused = true
+        } else {
+            demo = try DemoPKI()
+            try ToolFiles.write(Data(demo.root.certificatePEM.utf8), to: rootCert)
+            try ToolFiles.write(Data(demo.root.keyPEM.utf8), to: rootKey, secret: true)
+            reused = false
+        }
+        let pki = app.pki
+        try await pki.addAnchors(pem: demo.root.certificatePEM, source: "demo", actor: .commandLine)
+        let directoryService = AgencyDirectory(db: app.db)
+
+        var agencies = 0
+        for agency in try await Agency.query(on: app.db).sort(\.$code).all() where agency.state == "active" {
+            let base = "\(directory)/agencies/\(agency.code)"
+            guard !files.fileExists(atPath: base + ".pem") else { continue }
+            let issued = try demo.issueAgency(code: agency.code, name: agency.name)
+            try ToolFiles.write(Data(issued.keyPEM.utf8), to: base + ".key", secret: true)
+            try ToolFiles.write(Data((issued.certificatePEM + demo.root.certificatePEM).utf8), to: base + ".pem")
+            try await pki.bind(certificatePEM: issued.certificatePEM, agencyCode: agency.code, kind: "agency", username: nil,
+                               actor: .commandLine, agencies: directoryService)
+            agencies += 1
+        }
+        var people = 0
+        for user in try await User.query(on: app.db).with(\.$agency).sort(\.$username).all() {
+            guard let agency = user.agency else { continue }
+            let base = "\(directory)/people/\(user.username)"
+            guard !files.fileExists(atPath: base + ".pem") else { continue }
+            let issued = try demo.issuePerson(fullName: user.fullName, username: user.username, agencyName: agency.name)
+            try ToolFiles.write(Data(issued.keyPEM.utf8), to: base + ".key", secret: true)
+            try ToolFiles.write(Data((issued.certificatePEM + demo.root.certificatePEM).utf8), to: base + ".pem")
+            try await pki.bind(certificatePEM: issued.certificatePEM, agencyCode: agency.code, kind: "person",
+                               username: user.username, actor: .commandLine, agencies: directoryService)
+            people += 1
+        }
+        return Result(directory: directory, agencies: agencies, people: people, reusedRoot: reused)
+    }
+}
