@@ -86,8 +86,9 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         if !demoMode, (try? await app.pki.trustsDemoCA()) == true {
             app.logger.critical("""
                 CẢNH BÁO: máy chủ đang tin cậy CA MẪU của GovOffice ngoài chế độ dùng thử; chữ ký do CA này cấp \
-                không có giá trị pháp lý. Gỡ CA mẫu ở /admin/pki. / WARNING: this server trusts the GovOffice DEMO CA \
-                outside demo mode; its signatures have no legal value. Remove it on /admin/pki.
+                không có giá trị pháp lý. Gỡ bằng `govoffice pki list` rồi `govoffice pki untrust SHA256`. / WARNING: this \
+                server trusts the GovOffice DEMO CA outside demo mode; its signatures have no legal value. Remove it with \
+                `govoffice pki list`, then `govoffice pki untrust SHA256`.
                 """)
         }
     } else if case .sqliteFile = config.database, needsDatabase(app) {

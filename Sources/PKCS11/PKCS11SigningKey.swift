@@ -73,7 +73,8 @@ public final class PKCS11SigningKey: SigningKey, @unchecked Sendable {
 
     /// Opens the key labelled `keyLabel` (and/or with `CKA_ID` `keyID`, in hex) on the token
     /// labelled `tokenLabel`, in the module at `modulePath`, logging in with the PIN read from
-    /// `pin` (one attempt).
+    /// `pin` (one attempt). With neither label nor id, the token's only private key is used;
+    /// a token with several keys then gives `.objectNotFound` asking for the id.
     ///
     /// Errors: `.moduleUnavailable` (module cannot be loaded), `.tokenNotFound` (lists the labels
     /// present), `.pinMissing`, `.pinIncorrect` (the token counted one failure; nothing is
@@ -269,13 +270,8 @@ struct KeySelector {
             }
             id = parsed
         }
-        guard label != nil || id != nil else {
-            throw SigningError(
-                .objectNotFound,
-                vi: "Chưa cấu hình nhãn hoặc mã định danh của khoá trên token.",
-                en: "Neither a key label nor a key id was given."
-            )
-        }
+        // Neither given: the token's only private key (a smart card usually holds one signing
+        // key); several keys are refused as ambiguous by the search.
         self.label = label
         self.id = id
     }
@@ -285,7 +281,7 @@ struct KeySelector {
         case (let label?, let id?): "label \"\(label)\" and id \(hexString(id))"
         case (let label?, nil): "label \"\(label)\""
         case (nil, let id?): "id \(hexString(id))"
-        case (nil, nil): "no label or id"
+        case (nil, nil): "any label (the token's only key)"
         }
     }
 

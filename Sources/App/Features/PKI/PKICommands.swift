@@ -286,7 +286,7 @@ struct PKITool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "govoffice pki",
         abstract: "Hạ tầng khóa công khai / trusted CAs, revocation, agency certificates, demo PKI",
-        subcommands: [Demo.self, Trust.self, CRLImport.self, Revoke.self, Bind.self, List.self])
+        subcommands: [Demo.self, Trust.self, Untrust.self, CRLImport.self, Revoke.self, Bind.self, List.self])
 
     /// `pki demo`: a demo root CA, one certificate per agency and per person, registered.
     struct Demo: AppToolCommand {
@@ -306,6 +306,16 @@ struct PKITool: ParsableCommand {
         func execute(_ app: Application) async throws {
             let added = try await app.pki.addAnchors(pem: try ToolFiles.text(file), source: "cli", actor: .commandLine)
             print("Đã thêm / added \(added.count): " + added.map(\.subject).joined(separator: "; "))
+        }
+    }
+
+    struct Untrust: AppToolCommand {
+        static let configuration = CommandConfiguration(abstract: "Thôi tin cậy một CA / stop trusting a CA (by SHA-256 fingerprint)")
+        @ArgumentParser.Argument(help: "SHA-256 fingerprint (from `pki list`)") var fingerprint: String
+
+        func execute(_ app: Application) async throws {
+            try await app.pki.removeAnchor(fingerprint: fingerprint.lowercased().filter { $0 != ":" }, actor: .commandLine)
+            print("Đã gỡ / removed: \(fingerprint)")
         }
     }
 
@@ -369,7 +379,8 @@ struct PKITool: ParsableCommand {
         func execute(_ app: Application) async throws {
             let pki = app.pki
             for anchor in try await pki.trustStore().anchors {
-                print("CA\(anchor.isDemo ? " [DEMO]" : ""): \(anchor.info.subject) (hết hạn / until \(anchor.info.notAfter))")
+                print("CA\(anchor.isDemo ? " [DEMO]" : ""): \(anchor.info.subject) (hết hạn / until \(anchor.info.notAfter)) "
+                      + "sha256 \(anchor.info.sha256Fingerprint)")
             }
             for crl in try await pki.revocationLists() { print("CRL: \(crl.issuer) — \(crl.entries)") }
             for revoked in try await pki.revokedSerials() { print("Thu hồi / revoked: \(revoked.serial) (\(revoked.issuer))") }
