@@ -137,6 +137,13 @@ let package = Package(
         .executableTarget(name: "EdXMLFuzz", dependencies: ["EdXML"], swiftSettings: strict),
         // The codec's benchmark (bench/edxml.sh), with libxml2 itself as the baseline.
         .executableTarget(name: "EdXMLBench", dependencies: ["EdXML", "XMLKit", "CLibXML2"], swiftSettings: strict),
+        // The XML-signature benchmark (bench/signatures.sh): software key and SoftHSM2 token, with
+        // the xmlsec1 command line as the baseline.
+        .executableTarget(
+            name: "SignBench",
+            dependencies: ["EdXML", "XMLSecurity", "PKI", "PKCS11", .product(name: "SwiftASN1", package: "swift-asn1")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "govoffice",
             dependencies: ["App"],
