@@ -125,6 +125,7 @@ func routes(_ app: Application) throws {
     try browser.register(collection: UserAdminController())
     try browser.register(collection: SystemAdminController())
     try browser.register(collection: AuditController())
+    try browser.register(collection: PKIAdminController())
 
     let api = app.grouped("api", "v1")
     try api.register(collection: AgencyAPIController())

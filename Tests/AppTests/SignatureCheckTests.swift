@@ -174,3 +174,56 @@ struct SignatureCheckTests {
         }
     }
 }
+
+@Suite("PKI admin page")
+struct PKIAdminPageTests {
+    @Test func systemAdminsManageTrustRevocationAndBindings() async throws {
+        try await withTestApp { app in
+            let (demo, g22) = SignatureCheckTests.shared
+            let admin = TestBrowser(app)
+            try await admin.login("admin")
+            let empty = try await admin.get("/admin/pki")
+            #expect(empty.status == .ok)
+            #expect(empty.text.contains("Hạ tầng khóa công khai"))
+
+            let trusted = try await admin.post("/admin/pki/trust", [("pem", demo.root.certificatePEM)])
+            #expect(trusted.status == .ok)
+            #expect(trusted.text.contains("Đã tin cậy 1 CA."))
+            #expect(trusted.text.contains("DEMO"))
+            // Tests run outside demo mode: the page warns.
+            #expect(trusted.text.contains("id=\"demo-warning\""))
+
+            let leaf = try await admin.post("/admin/pki/trust", [("pem", g22.certificatePEM)])
+            #expect(leaf.status == .badRequest)
+            #expect(leaf.text.contains("certificate_not_ca"))
+
+            let bound = try await admin.post("/admin/pki/bind", [("agency_code", "000.00.00.G22"), ("kind", "agency"),
+                                                                 ("username", ""), ("pem", g22.certificatePEM)])
+            #expect(bound.status == .ok)
+            #expect(bound.text.contains("Đã gắn chứng thư với cơ quan 000.00.00.G22."))
+
+            let info = CertificateInfo(g22.certificate)
+            let revoked = try await admin.post("/admin/pki/revoke", [("issuer", info.issuer), ("serial", info.serialHex),
+                                                                     ("reason", "keyCompromise")])
+            #expect(revoked.status == .ok)
+            #expect(revoked.text.contains(info.serialHex))
+            let badSerial = try await admin.post("/admin/pki/revoke", [("issuer", info.issuer), ("serial", "xyz"),
+                                                                       ("reason", "keyCompromise")])
+            #expect(badSerial.status == .badRequest)
+            #expect(badSerial.text.contains("serial_invalid"))
+
+            let garbage = try await admin.post("/admin/pki/crl", [("pem", "not a CRL")])
+            #expect(garbage.status == .badRequest)
+            #expect(garbage.text.contains("crl_invalid"))
+        }
+    }
+
+    @Test func othersMayNotSeeIt() async throws {
+        try await withTestApp { app in
+            let agencyAdmin = TestBrowser(app)
+            try await agencyAdmin.login("g22.quantri")
+            #expect(try await agencyAdmin.get("/admin/pki").status == .forbidden)
+            #expect(try await agencyAdmin.post("/admin/pki/trust", [("pem", "x")]).status == .forbidden)
+        }
+    }
+}

@@ -158,3 +158,16 @@ def test_switch_to_english(driver, base_url):
     assert html_lang(driver) == "en"
     wait_for_path(driver, "/")  # ?next= brought us back to where we were
     assert driver.find_element(By.ID, "page-title").text.strip() == "Home"
+
+
+def test_admin_pki_page_refuses_a_leaf_as_ca_without_javascript(driver, base_url):
+    """The PKI page works as plain forms: a pasted non-CA certificate is refused with its code."""
+    submit_login(driver, base_url, "admin", CLERK_PASSWORD)
+    wait_for_path(driver, "/")
+    driver.get(f"{base_url}/admin/pki")
+    assert driver.find_element(By.ID, "page-title").text.strip().startswith("Hạ tầng khóa công khai")
+    driver.find_element(By.ID, "trust-pem").send_keys("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    click_and_wait_for_new_page(driver, driver.find_element(By.CSS_SELECTOR, "#trust-form button[type='submit']"))
+    error = driver.find_element(By.ID, "pki-error")
+    assert error.is_displayed()
+    assert "certificate_" in error.text

@@ -60,6 +60,7 @@ extension Request {
                 item("/admin/systems", "nav.systems", "nav-systems")
                 item("/admin/audit", "nav.audit", "nav-audit")
             }
+            if principal.isSystemAdmin { item("/admin/pki", "nav.pki", "nav-pki") }
         }
         var pageUser: PageUser?
         if let user = currentUser {
