@@ -189,7 +189,7 @@ struct PKIAdminPageTests {
             let trusted = try await admin.post("/admin/pki/trust", [("pem", demo.root.certificatePEM)])
             #expect(trusted.status == .ok)
             #expect(trusted.text.contains("Đã tin cậy 1 CA."))
-            #expect(trusted.text.contains("DEMO"))
+            #expect(trusted.text.contains(">MẪU<"))
             // Tests run outside demo mode: the page warns.
             #expect(trusted.text.contains("id=\"demo-warning\""))
 
