@@ -1,7 +1,9 @@
 internal import CLibXML2
 
-/// Process-wide libxml2 set-up, done once before any XMLKit entry point touches libxml2.
-enum LibXML {
+/// Process-wide libxml2 set-up, done once before any XMLKit entry point touches libxml2, and the
+/// one set of parse options every libxml2 parse of untrusted input uses (XMLKit's and the
+/// signature module's).
+public enum LibXML {
     private static let initialized: Bool = {
         xmlInitParser()
         xmlkit_silence_global_errors()
@@ -17,7 +19,7 @@ enum LibXML {
     /// large base64 attachment parses; XMLLimits, enforced before and during parsing, bound the input
     /// instead. NOENT, DTDLOAD, DTDATTR and NOBLANKS are deliberately absent: no entity expansion, no
     /// DTD fetch, and no whitespace rewriting of input that may be signed.
-    static let parseOptions = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
+    public static let parseOptions = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
 
     /// Copies a libxml2 string, nil for NULL or empty.
     static func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {

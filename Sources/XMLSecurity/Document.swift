@@ -46,13 +46,9 @@ final class ParsedDocument {
         xmlFreeDoc(doc)
     }
 
-    /// XML_PARSE_NONET | XML_PARSE_HUGE, the options of XMLKit's `LibXML.parseOptions` (internal to
-    /// XMLKit): no entity substitution, no DTD loading, no blank removal, so the tree is exactly
-    /// what was signed.
-    static let parseOptions = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
-
     /// Runs XMLKit's pre-scan and full SAX read first (DOCTYPE/XXE, encoding and limits are refused
-    /// before libxml2 builds a tree or xmlsec1 sees anything), then parses into a tree, recording
+    /// before libxml2 builds a tree or xmlsec1 sees anything), then parses into a tree with
+    /// `LibXML.parseOptions` (no entity substitution, no DTD loading, no blank removal), recording
     /// where the element `parentLocalName` in `parentNamespace` ends.
     static func parse(
         _ bytes: UnsafeRawBufferPointer, limits: XMLLimits, parentLocalName: String? = nil, parentNamespace: String? = nil
@@ -71,7 +67,7 @@ final class ParsedDocument {
             throw .make(.xmlRefused, "empty or oversize input")
         }
         var result = govx_parse(
-            base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), parseOptions, parentLocalName, parentNamespace
+            base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), LibXML.parseOptions, parentLocalName, parentNamespace
         )
         defer { govx_parse_result_free(&result) }
         guard let doc = result.doc else {
