@@ -286,7 +286,7 @@ struct ErrorCodeTests {
         let pin = SigningError(.pinIncorrect, vi: "Sai mã PIN.", en: "CKR_PIN_INCORRECT")
         let input = try fixture("status_inbox_01.edxml")
         for identity in [TestPKI.shared.rsa2048, TestPKI.shared.p256] {
-            let key = TestSoftwareKey(backing: .failing(pin, identity.key.scheme, identity.key.publicKeyDER))
+            let key = FailingKey(error: pin, scheme: identity.key.scheme, publicKeyDER: identity.key.publicKeyDER)
             let error = signatureError { () throws(XMLSignatureError) in
                 try XMLSigner.signEdXML(input, key: key, certificateChainDER: [identity.certificateDER])
             }

@@ -19,62 +19,21 @@ func fixture(_ name: String) throws -> Data {
     try Data(contentsOf: fixtures.appendingPathComponent(name))
 }
 
-/// A software signing key for the tests only (the real one lives in PKI): signs a caller-computed
-/// SHA-256 digest like a token would.
-struct TestSoftwareKey: SigningKey {
-    enum Backing: @unchecked Sendable {
-        case rsa(_RSA.Signing.PrivateKey)
-        case p256(P256.Signing.PrivateKey)
-        /// Fails every signature with this error, presenting `publicKeyDER` as its key.
-        case failing(SigningError, SignatureScheme, [UInt8])
-    }
-
-    let backing: Backing
-
-    var scheme: SignatureScheme {
-        switch backing {
-        case .rsa: .rsaPKCS1SHA256
-        case .p256: .ecdsaP256SHA256
-        case .failing(_, let scheme, _): scheme
-        }
-    }
-
-    var publicKeyDER: [UInt8] {
-        switch backing {
-        case .rsa(let key): [UInt8](key.publicKey.derRepresentation)
-        case .p256(let key): [UInt8](key.publicKey.derRepresentation)
-        case .failing(_, _, let der): der
-        }
-    }
+/// A key that fails every signature with `error`, presenting another key's scheme and public
+/// key: it proves that a token's error (a wrong PIN) reaches the caller unchanged.
+struct FailingKey: SigningKey {
+    let error: SigningError
+    let scheme: SignatureScheme
+    let publicKeyDER: [UInt8]
 
     func sign(digest: [UInt8]) throws(SigningError) -> [UInt8] {
-        let failure = SigningError(.signingFailed, vi: "Lỗi ký thử.", en: "test key failure")
-        guard digest.count == 32 else { throw failure }
-        // swift-crypto signs digests only as its own SHA256Digest type, which has no public
-        // initialiser from bytes: overwrite a computed one (32 bytes, checked).
-        var sha = SHA256.hash(data: [UInt8]())
-        guard MemoryLayout<SHA256Digest>.size == 32 else { throw failure }
-        withUnsafeMutableBytes(of: &sha) { $0.copyBytes(from: digest) }
-        do {
-            switch backing {
-            case .rsa(let key):
-                return [UInt8](try key.signature(for: sha, padding: .insecurePKCS1v1_5).rawRepresentation)
-            case .p256(let key):
-                return [UInt8](try key.signature(for: sha).rawRepresentation)
-            case .failing(let error, _, _):
-                throw error
-            }
-        } catch let error as SigningError {
-            throw error
-        } catch {
-            throw failure
-        }
+        throw error
     }
 }
 
 /// A signer: its key, certificate and the files the command-line tools need.
 struct TestIdentity: Sendable {
-    let key: TestSoftwareKey
+    let key: SoftwareSigningKey
     let certificateDER: [UInt8]
     let certificatePEM: String
     let privateKeyPEM: String
@@ -138,7 +97,7 @@ struct TestPKI: Sendable {
         func rsa(_ name: String, _ size: _RSA.Signing.KeySize) throws -> TestIdentity {
             let key = try _RSA.Signing.PrivateKey(keySize: size)
             let certificate = try leaf(name, .init(key.publicKey))
-            return try identity(TestSoftwareKey(backing: .rsa(key)), certificate, key.pemRepresentation)
+            return try identity(try SoftwareSigningKey(pem: key.pemRepresentation), certificate, key.pemRepresentation)
         }
         let ecKey = P256.Signing.PrivateKey()
         let ecCertificate = try leaf("Văn thư P-256", .init(ecKey.publicKey))
@@ -146,7 +105,7 @@ struct TestPKI: Sendable {
             caDER: try der(ca), caPEM: try ca.serializeAsPEM().pemString,
             rsa2048: try rsa("Văn thư RSA 2048", .bits2048),
             rsa3072: try rsa("Văn thư RSA 3072", .bits3072),
-            p256: try identity(TestSoftwareKey(backing: .p256(ecKey)), ecCertificate, ecKey.pemRepresentation),
+            p256: try identity(try SoftwareSigningKey(pem: ecKey.pemRepresentation), ecCertificate, ecKey.pemRepresentation),
             other: try rsa("Người khác", .bits2048)
         )
     }
@@ -157,7 +116,7 @@ struct TestPKI: Sendable {
         return serializer.serializedBytes
     }
 
-    private static func identity(_ key: TestSoftwareKey, _ certificate: Certificate, _ keyPEM: String) throws -> TestIdentity {
+    private static func identity(_ key: SoftwareSigningKey, _ certificate: Certificate, _ keyPEM: String) throws -> TestIdentity {
         TestIdentity(
             key: key, certificateDER: try der(certificate), certificatePEM: try certificate.serializeAsPEM().pemString,
             privateKeyPEM: keyPEM
