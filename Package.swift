@@ -62,6 +62,7 @@ let package = Package(
         .target(
             name: "PKI",
             dependencies: [
+                "GovCore",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),

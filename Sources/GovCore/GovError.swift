@@ -74,7 +74,7 @@ public struct GovError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Something suspicious but accepted (e.g. a non-standard agency code): shown to the person, never blocking.
-public struct GovWarning: Sendable, Equatable, Codable {
+public struct GovWarning: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Stable snake_case identifier, e.g. `agency_code_nonstandard`.
     public let code: String
     /// Vietnamese message, with diacritics.
@@ -96,4 +96,7 @@ public struct GovWarning: Sendable, Equatable, Codable {
         case .en: return en
         }
     }
+
+    /// `code: en`, for logs.
+    public var description: String { "\(code): \(en)" }
 }

@@ -1,32 +1,17 @@
 import Crypto
 import Foundation
+import GovCore
 import SwiftASN1
 @_spi(FixedExpiryValidationTime) @_spi(DisableValidityCheck) import X509
 
-/// A remark on a validation that does not make it fail.
-public struct ValidationWarning: Sendable, Equatable, Hashable, CustomStringConvertible {
-    /// Stable code, e.g. `demo_trust_anchor`.
-    public let code: String
-    /// Vietnamese message.
-    public let vi: String
-    /// English message.
-    public let en: String
-
-    /// A warning.
-    public init(_ code: String, vi: String, en: String) {
-        self.code = code
-        self.vi = vi
-        self.en = en
-    }
-
-    public var description: String { "\(code): \(en)" }
-
+/// Remarks on a validation that do not make it fail (GovCore's warning: code, vi, en).
+extension GovWarning {
     /// The chain ends at a demo root: fine for training, never for real documents.
-    public static let demoTrustAnchor = ValidationWarning(
+    public static let demoTrustAnchor = GovWarning(
         "demo_trust_anchor", vi: "Chứng thư số thuộc hệ thống CA thử nghiệm (demo), không có giá trị pháp lý",
         en: "The chain ends at a demo CA; not valid for real documents")
     /// The leaf has no keyUsage extension (RFC 5280 then allows any use).
-    public static let noKeyUsage = ValidationWarning(
+    public static let noKeyUsage = GovWarning(
         "key_usage_absent", vi: "Chứng thư số không khai báo mục đích sử dụng khóa",
         en: "The certificate has no keyUsage extension")
 }
@@ -83,7 +68,7 @@ public struct CertificateValidation: Sendable {
     /// What revocation checking found.
     public let revocation: RevocationOutcome
     /// Remarks that do not fail the validation.
-    public let warnings: [ValidationWarning]
+    public let warnings: [GovWarning]
 
     /// Whether `status` is `.valid`.
     public var isValid: Bool { status == .valid }
@@ -142,7 +127,7 @@ public struct CertificateValidator: Sendable {
     /// the chain.
     public func validate(_ leaf: Certificate, intermediates: [Certificate] = []) async -> CertificateValidation {
         let now = options.now ?? Date()
-        var warnings: [ValidationWarning] = []
+        var warnings: [GovWarning] = []
         func fail(_ error: PKIError, chain: [Certificate], revocation: RevocationOutcome = .notChecked) -> CertificateValidation {
             CertificateValidation(chain: chain, status: .invalid(error), revocation: revocation, warnings: warnings)
         }
@@ -219,7 +204,7 @@ public struct CertificateValidator: Sendable {
         case notChecked
     }
 
-    private func checkRevocation(chain: [Certificate], now: Date, warnings inWarnings: [ValidationWarning]) async -> CertificateValidation {
+    private func checkRevocation(chain: [Certificate], now: Date, warnings inWarnings: [GovWarning]) async -> CertificateValidation {
         var warnings = inWarnings
         let subjects = Array(chain.dropLast())
         var statuses = [Status](repeating: .notChecked, count: subjects.count)
@@ -230,7 +215,7 @@ public struct CertificateValidator: Sendable {
             guard options.onlyAtSigningTime, let signingTime = options.signingTime, let date,
                   reason != .keyCompromise, reason != .caCompromise else { return true }
             if date > signingTime {
-                warnings.append(ValidationWarning("revoked_after_signing", vi: "Chứng thư số bị thu hồi sau thời điểm ký",
+                warnings.append(GovWarning("revoked_after_signing", vi: "Chứng thư số bị thu hồi sau thời điểm ký",
                                                   en: "The certificate was revoked after the signing time"))
                 return false
             }
@@ -255,7 +240,7 @@ public struct CertificateValidator: Sendable {
                 } else if crl.isCurrent(at: now) {
                     statuses[index] = .good(.crl)
                 } else {
-                    warnings.append(ValidationWarning("crl_stale", vi: "CRL của \(issuer.subject) đã quá hạn cập nhật",
+                    warnings.append(GovWarning("crl_stale", vi: "CRL của \(issuer.subject) đã quá hạn cập nhật",
                                                       en: "The CRL of \(issuer.subject) is past its nextUpdate"))
                     statuses[index] = .unknown("CRL of \(issuer.subject) is past its nextUpdate")
                 }
@@ -277,7 +262,7 @@ public struct CertificateValidator: Sendable {
                 case .unavailable(let why):
                     for index in withOCSP {
                         if case .good(.crl) = statuses[index] {
-                            warnings.append(ValidationWarning("ocsp_unavailable_crl_used", vi: "Không truy vấn được OCSP; đã dùng CRL",
+                            warnings.append(GovWarning("ocsp_unavailable_crl_used", vi: "Không truy vấn được OCSP; đã dùng CRL",
                                                               en: "OCSP unavailable (\(why)); the current CRL answered"))
                             continue
                         }
