@@ -1,4 +1,5 @@
 import CLibXML2
+import BenchSupport
 import EdXML
 import Foundation
 import XMLKit
@@ -7,37 +8,6 @@ import XMLKit
 //   EdXMLBench throughput            read/write rates and the reader/libxml2 ratio, as TSV rows
 //   EdXMLBench make-big FILE MB      writes a package with one attachment of about MB megabytes
 //   EdXMLBench read-big FILE         reads it and prints the process's peak RSS (MB)
-
-func spec(files: [DocumentSpec.File]) -> DocumentSpec {
-    var spec = DocumentSpec(
-        from: Organization(organId: "000.00.00.G22", organName: "Văn phòng Chính phủ",
-                           organAdd: "Số 1 Hoàng Hoa Thám, Ba Đình, Hà Nội", email: "vpcp@chinhphu.vn"),
-        to: (1...12).map { Organization(organId: String(format: "000.00.00.H%02d", $0), organName: "Ủy ban nhân dân tỉnh số \($0)") },
-        codeNumber: "7816", codeNotation: "VPCP-TTĐT", typeName: "Công văn",
-        subject: String(repeating: "V/v kết nối, liên thông phần mềm quản lý văn bản; ", count: 20))
-    spec.content = String(repeating: "Nội dung tóm tắt của văn bản điện tử gửi qua Trục liên thông. ", count: 40)
-    spec.place = "Hà Nội"
-    spec.promulgationDate = "2026/11/23"
-    spec.toPlaces = (1...10).map { "Nơi nhận số \($0)" }
-    spec.files = files
-    return spec
-}
-
-func timed(_ seconds: Double = 2.0, _ body: () throws -> Void) rethrows -> (count: Int, elapsed: Double) {
-    let start = DispatchTime.now().uptimeNanoseconds
-    var count = 0
-    var elapsed = 0.0
-    repeat {
-        try body()
-        count += 1
-        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    } while elapsed < seconds
-    return (count, elapsed)
-}
-
-func row(_ measure: String, _ value: Double, _ unit: String, _ target: String = "-") {
-    print("\(measure)\t\(String(format: value >= 100 ? "%.0f" : "%.2f", value))\t\(unit)\t\(target)")
-}
 
 func libxml2Parse(_ data: Data) {
     data.withUnsafeBytes { raw in
@@ -48,13 +18,9 @@ func libxml2Parse(_ data: Data) {
 }
 
 func throughput() throws {
-    let ten = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
-        .init(name: "a.pdf", contentType: "application/pdf", data: Data((0..<2500).map { UInt8($0 % 256) })),
-    ])))
-    let big = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
-        .init(name: "b.pdf", contentType: "application/pdf", data: Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })),
-    ])))
-    let status = EdXMLMessage.status(EdXMLBuilder.status(.accepted, for: EdXMLBuilder.document(spec(files: [])),
+    let ten = tenKilobyteDocument()
+    let big = oneMegabyteAttachmentDocument()
+    let status = EdXMLMessage.status(EdXMLBuilder.status(.accepted, for: EdXMLBuilder.document(benchmarkSpec(files: [])),
                                                          from: Organization(organId: "000.00.00.H41")))
     for (label, message) in [("10 KB document", ten), ("document + 1 MB attachment", big), ("status message", status)] {
         let bytes = try EdXMLWriter.write(message)
@@ -90,7 +56,7 @@ func makeBig(_ path: String, megabytes: Int) throws {
     payload.withUnsafeMutableBytes { raw in
         for index in stride(from: 0, to: raw.count, by: 64) { raw[index] = UInt8(truncatingIfNeeded: index >> 6) }
     }
-    let message = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
+    let message = EdXMLMessage.document(EdXMLBuilder.document(benchmarkSpec(files: [
         .init(name: "big.bin", contentType: "application/octet-stream", data: payload),
     ])))
     try EdXMLWriter.write(message).write(to: URL(fileURLWithPath: path))

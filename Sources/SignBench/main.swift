@@ -1,8 +1,8 @@
+import BenchSupport
 import EdXML
 import Foundation
 import PKCS11
 import PKI
-import SwiftASN1
 import XMLSecurity
 
 // XML-signature benchmark (prints, never asserts). Modes:
@@ -22,37 +22,6 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 let documents = [("doc-10k", "10 KB document"), ("doc-1m", "document + 1 MB attachment")]
-
-func spec(files: [DocumentSpec.File]) -> DocumentSpec {
-    var spec = DocumentSpec(
-        from: Organization(organId: "000.00.00.G22", organName: "Văn phòng Chính phủ",
-                           organAdd: "Số 1 Hoàng Hoa Thám, Ba Đình, Hà Nội", email: "vpcp@chinhphu.vn"),
-        to: (1...12).map { Organization(organId: String(format: "000.00.00.H%02d", $0), organName: "Ủy ban nhân dân tỉnh số \($0)") },
-        codeNumber: "7816", codeNotation: "VPCP-TTĐT", typeName: "Công văn",
-        subject: String(repeating: "V/v kết nối, liên thông phần mềm quản lý văn bản; ", count: 20))
-    spec.content = String(repeating: "Nội dung tóm tắt của văn bản điện tử gửi qua Trục liên thông. ", count: 40)
-    spec.place = "Hà Nội"
-    spec.promulgationDate = "2026/11/23"
-    spec.toPlaces = (1...10).map { "Nơi nhận số \($0)" }
-    spec.files = files
-    return spec
-}
-
-func timed(_ seconds: Double = 2.0, _ body: () throws -> Void) rethrows -> (count: Int, elapsed: Double) {
-    let start = DispatchTime.now().uptimeNanoseconds
-    var count = 0
-    var elapsed = 0.0
-    repeat {
-        try body()
-        count += 1
-        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    } while elapsed < seconds
-    return (count, elapsed)
-}
-
-func row(_ measure: String, _ value: Double, _ unit: String, _ target: String = "-") {
-    print("\(measure)\t\(String(format: value >= 100 ? "%.0f" : value >= 1 ? "%.2f" : "%.3f", value))\t\(unit)\t\(target)")
-}
 
 func url(_ directory: String, _ name: String) -> URL {
     URL(fileURLWithPath: directory).appendingPathComponent(name)
@@ -76,14 +45,9 @@ func make(_ directory: String) throws {
     // The demo key is throw-away, but a private key file is still kept to its owner.
     try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url(directory, "signer.key").path)
 
-    let ten = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
-        .init(name: "a.pdf", contentType: "application/pdf", data: Data((0..<2500).map { UInt8($0 % 256) })),
-    ])))
-    let big = EdXMLMessage.document(EdXMLBuilder.document(spec(files: [
-        .init(name: "b.pdf", contentType: "application/pdf",
-              data: Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })),
-    ])))
-    let chain = [try der(signer.certificatePEM)]
+    let ten = tenKilobyteDocument()
+    let big = oneMegabyteAttachmentDocument()
+    let chain = [signer.certificate.derBytes]
     for ((name, _), message) in zip(documents, [ten, big]) {
         let bytes = try EdXMLWriter.write(message)
         try bytes.write(to: url(directory, "\(name).edxml"))
@@ -94,14 +58,6 @@ func make(_ directory: String) throws {
     try trivial.write(to: url(directory, "trivial.xml"))
     try XMLSigner.signEnveloped(trivial, parentLocalName: "h", parentNamespace: nil, key: signer.key, certificateChainDER: chain)
         .write(to: url(directory, "trivial.signed.xml"))
-}
-
-func der(_ pem: String) throws -> [UInt8] {
-    do {
-        return try PEMDocument(pemString: pem).derBytes
-    } catch {
-        throw BenchError("signer.pem is not a PEM certificate: \(error)")
-    }
 }
 
 /// Signs/s, then verifies/s of what was signed, for each document; writes the signed bytes as
@@ -124,7 +80,10 @@ func run(_ directory: String, options: [String: String]) throws {
     let keyPEM = String(decoding: try read(directory, "signer.key"), as: UTF8.self)
     let certificatePEM = String(decoding: try read(directory, "signer.pem"), as: UTF8.self)
     let software = try SoftwareSigningKey(pem: keyPEM)
-    try measure(directory, key: software, chain: [try der(certificatePEM)], label: "software key", suffix: nil)
+    guard let certificate = try? CertificateReader.certificates(pem: certificatePEM).first else {
+        throw BenchError("signer.pem is not a PEM certificate")
+    }
+    try measure(directory, key: software, chain: [certificate.derBytes], label: "software key", suffix: nil)
 
     guard let module = options["--pkcs11"] else { return }
     guard let token = options["--token"], let keyLabel = options["--key"] else {
