@@ -37,6 +37,10 @@ public struct AppConfig: Sendable {
     public var database: DatabaseChoice
     /// Demo seeding: `auto` seeds an empty SQLite database on `serve`, never PostgreSQL.
     public var demo: DemoMode
+
+    /// Whether this server runs as a demo: `on`, or `auto` on SQLite. Demo data is seeded then, and
+    /// a trusted demo CA is expected rather than warned about.
+    public var isDemoMode: Bool { demo == .on || (demo == .auto && !database.isPostgres) }
     /// Largest request body accepted, in bytes (larger ones get 413).
     public var maxBodyBytes: Int
     /// Largest file upload (multipart forms such as the CSV import), in bytes.

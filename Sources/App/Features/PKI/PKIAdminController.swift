@@ -61,7 +61,6 @@ struct PKIAdminController: RouteCollection {
             folderError = req.language == .vi ? failure.vi : failure.en
         }
         let config = req.application.govConfig
-        let demoMode = config.demo == .on || (config.demo == .auto && !config.database.isPostgres)
         let body = Body(
             anchors: anchors, folder: config.trustDirectory,
             crls: try await pki.revocationLists().map {
@@ -71,7 +70,7 @@ struct PKIAdminController: RouteCollection {
             bindings: try await pki.bindings().map {
                 [$0.agencyCode, $0.kind, $0.username ?? "", $0.subject, DisplayTime.format($0.notAfter)]
             },
-            demoWarning: !demoMode && anchors.contains(where: \.isDemo), notice: notice, error: error ?? folderError)
+            demoWarning: !config.isDemoMode && anchors.contains(where: \.isDemo), notice: notice, error: error ?? folderError)
         return try await req.renderPage("admin/pki", title: "pki.title", body, status: status)
     }
 

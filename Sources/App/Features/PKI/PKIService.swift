@@ -91,9 +91,7 @@ struct PKIService: Sendable {
 
     /// Whether a demo CA is trusted (the server warns when this holds outside demo mode).
     func trustsDemoCA() async throws -> Bool {
-        if try await TrustAnchorRecord.query(on: db).filter(\.$isDemo == true).first() != nil { return true }
-        guard config.trustDirectory != nil else { return false }
-        return try await trustStore().anchors.contains(where: \.isDemo)
+        try await trustStore().anchors.contains(where: \.isDemo)
     }
 
     // MARK: Revocation
