@@ -59,7 +59,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(UsersCommand(), as: "users")
-    app.asyncCommands.use(EdXMLCommand(), as: "edxml")
+    app.asyncCommands.use(ToolBridge<EdXMLTool>(help: "Đọc, kiểm tra, tạo gói tin edXML (QCVN 102:2016) / read, validate and build edXML messages"), as: "edxml")
     app.asyncCommands.use(ToolBridge<SignTool>(help: "Ký số gói tin edXML hoặc tệp / sign an edXML message or a file"), as: "sign")
     app.asyncCommands.use(ToolBridge<VerifyTool>(help: "Kiểm tra chữ ký số / verify a signature"), as: "verify")
     app.asyncCommands.use(ToolBridge<PKITool>(help: "CA tin cậy, thu hồi, chứng thư cơ quan, PKI mẫu / trust, revocation, demo PKI"),
@@ -73,7 +73,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         if config.autoMigrate {
             try await app.autoMigrate()
         }
-        if config.demo == .on || (config.demo == .auto && !config.database.isPostgres) {
+        if config.isDemoMode {
             if try await DemoSeeder.seedIfEmpty(app) {
                 app.logger.notice("\(DemoSeeder.banner())")
             }
@@ -81,9 +81,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
         }
-        let demoMode = config.demo == .on || (config.demo == .auto && !config.database.isPostgres)
         // Before `migrate` has run the table may not exist yet: nothing is trusted then.
-        if !demoMode, (try? await app.pki.trustsDemoCA()) == true {
+        if !config.isDemoMode, (try? await app.pki.trustsDemoCA()) == true {
             app.logger.critical("""
                 CẢNH BÁO: máy chủ đang tin cậy CA MẪU của GovOffice ngoài chế độ dùng thử; chữ ký do CA này cấp \
                 không có giá trị pháp lý. Gỡ bằng `govoffice pki list` rồi `govoffice pki untrust SHA256`. / WARNING: this \

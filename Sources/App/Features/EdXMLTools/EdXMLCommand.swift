@@ -5,56 +5,21 @@ import Foundation
 import GovCore
 import Vapor
 
-/// `govoffice edxml validate|show|build|status`: the codec on the command line. It needs no
-/// database; argument parsing is swift-argument-parser's (several files, flags, help).
-struct EdXMLCommand: AnyAsyncCommand {
-    var help: String { "Đọc, kiểm tra, tạo gói tin edXML (QCVN 102:2016) / read, validate and build edXML messages" }
-
-    func run(using context: inout CommandContext) async throws {
-        let arguments = context.input.arguments
-        do {
-            var command = try EdXMLTool.parseAsRoot(arguments)
-            try command.run()
-        } catch {
-            let code = EdXMLTool.exitCode(for: error)
-            let message = EdXMLTool.fullMessage(for: error)
-            if !message.isEmpty {
-                if code == .success { print(message) } else { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            }
-            if code != .success { throw ExitStatus(code.rawValue) }
-        }
-    }
-
-    func outputHelp(using context: inout CommandContext) throws {
-        print(EdXMLTool.helpMessage())
-    }
-}
-
+/// `govoffice edxml validate|show|build|status`: the codec on the command line, on files only
+/// (run through `ToolBridge`).
 struct EdXMLTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "govoffice edxml",
         abstract: "Gói tin edXML (QCVN 102:2016) / edXML messages (QCVN 102:2016)",
         subcommands: [Validate.self, Show.self, Build.self, Status.self])
 
-    static func load(_ path: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("Không đọc được tệp / cannot read file: \(path)")
-        }
-        return data
-    }
-
+    /// Writes to `path`, or to standard output when nil.
     static func emit(_ data: Data, to path: String?) throws {
         if let path {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try ToolFiles.write(data, to: path)
         } else {
             FileHandle.standardOutput.write(data)
         }
-    }
-
-    static func json<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value) + Data("\n".utf8)
     }
 
     /// `validate FILE…`: exit 0 only when every file is valid.
@@ -77,7 +42,7 @@ struct EdXMLTool: ParsableCommand {
             var results: [FileResult] = []
             for file in files {
                 do {
-                    let parsed = try EdXMLReader.read(try EdXMLTool.load(file))
+                    let parsed = try EdXMLReader.read(try ToolFiles.read(file))
                     let report = parsed.validate()
                     let kind = if case .document = parsed.message { "document" } else { "status" }
                     results.append(FileResult(file: file, valid: report.isValid, kind: kind, errors: report.errors,
@@ -88,7 +53,7 @@ struct EdXMLTool: ParsableCommand {
                 }
             }
             if json {
-                try EdXMLTool.emit(try EdXMLTool.json(results), to: nil)
+                try EdXMLTool.emit(try ToolFiles.json(results), to: nil)
             } else {
                 for result in results {
                     print("\(result.valid ? "✓" : "✗") \(result.file)\(result.kind.map { " (\($0))" } ?? "")")
@@ -127,7 +92,7 @@ struct EdXMLTool: ParsableCommand {
         func run() throws {
             let parsed: ParsedEdXML
             do {
-                parsed = try EdXMLReader.read(try EdXMLTool.load(file))
+                parsed = try EdXMLReader.read(try ToolFiles.read(file))
             } catch let error as EdXMLReadError {
                 throw ValidationError("\(error.code): \(error.vi) / \(error.en)")
             }
@@ -135,9 +100,11 @@ struct EdXMLTool: ParsableCommand {
             var summaries: [AttachmentSummary] = []
             if case .document(var document) = message {
                 summaries = document.attachments.map { attachment in
-                    AttachmentSummary(
-                        contentId: attachment.contentId, name: attachment.attachmentName, bytes: attachment.content?.count,
-                        sha256: attachment.content.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() },
+                    // Read attachments decode on access: decode once.
+                    let content = attachment.content
+                    return AttachmentSummary(
+                        contentId: attachment.contentId, name: attachment.attachmentName, bytes: content?.count,
+                        sha256: content.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() },
                         zip: attachment.isZip)
                 }
                 if !content {
@@ -145,7 +112,7 @@ struct EdXMLTool: ParsableCommand {
                     message = .document(document)
                 }
             }
-            try EdXMLTool.emit(try EdXMLTool.json(Output(message: message, attachments: summaries, report: parsed.validate())),
+            try EdXMLTool.emit(try ToolFiles.json(Output(message: message, attachments: summaries, report: parsed.validate())),
                                to: nil)
         }
     }
@@ -160,7 +127,7 @@ struct EdXMLTool: ParsableCommand {
         func run() throws {
             let decoded: DocumentSpec
             do {
-                decoded = try JSONDecoder().decode(DocumentSpec.self, from: try EdXMLTool.load(spec))
+                decoded = try JSONDecoder().decode(DocumentSpec.self, from: try ToolFiles.read(spec))
             } catch let error as DecodingError {
                 throw ValidationError("Mô tả JSON không hợp lệ / invalid JSON description: \(error.readable)")
             }
@@ -193,7 +160,7 @@ struct EdXMLTool: ParsableCommand {
             }
             let parsed: ParsedEdXML
             do {
-                parsed = try EdXMLReader.read(try EdXMLTool.load(document))
+                parsed = try EdXMLReader.read(try ToolFiles.read(document))
             } catch let error as EdXMLReadError {
                 throw ValidationError("\(error.code): \(error.vi) / \(error.en)")
             }

@@ -36,8 +36,8 @@ enum DemoCertificates {
             reused = true
         } else {
             demo = try DemoPKI()
-            try ToolFiles.write(Data((demo.root.certificatePEM + "\n").utf8), to: rootCert)
-            try ToolFiles.write(Data((demo.root.keyPEM + "\n").utf8), to: rootKey, secret: true)
+            try ToolFiles.writePEM([demo.root.certificatePEM], to: rootCert)
+            try ToolFiles.writePEM([demo.root.keyPEM], to: rootKey, secret: true)
             reused = false
         }
         let pki = app.pki
@@ -49,8 +49,8 @@ enum DemoCertificates {
             let base = "\(directory)/agencies/\(agency.code)"
             guard !files.fileExists(atPath: base + ".pem") else { continue }
             let issued = try demo.issueAgency(code: agency.code, name: agency.name)
-            try ToolFiles.write(Data((issued.keyPEM + "\n").utf8), to: base + ".key", secret: true)
-            try ToolFiles.write(Data((issued.certificatePEM + "\n" + demo.root.certificatePEM + "\n").utf8), to: base + ".pem")
+            try ToolFiles.writePEM([issued.keyPEM], to: base + ".key", secret: true)
+            try ToolFiles.writePEM([issued.certificatePEM, demo.root.certificatePEM], to: base + ".pem")
             try await pki.bind(certificatePEM: issued.certificatePEM, agencyCode: agency.code, kind: "agency", username: nil,
                                actor: .commandLine, agencies: directoryService)
             agencies += 1
@@ -61,8 +61,8 @@ enum DemoCertificates {
             let base = "\(directory)/people/\(user.username)"
             guard !files.fileExists(atPath: base + ".pem") else { continue }
             let issued = try demo.issuePerson(fullName: user.fullName, username: user.username, agencyName: agency.name)
-            try ToolFiles.write(Data((issued.keyPEM + "\n").utf8), to: base + ".key", secret: true)
-            try ToolFiles.write(Data((issued.certificatePEM + "\n" + demo.root.certificatePEM + "\n").utf8), to: base + ".pem")
+            try ToolFiles.writePEM([issued.keyPEM], to: base + ".key", secret: true)
+            try ToolFiles.writePEM([issued.certificatePEM, demo.root.certificatePEM], to: base + ".pem")
             try await pki.bind(certificatePEM: issued.certificatePEM, agencyCode: agency.code, kind: "person",
                                username: user.username, actor: .commandLine, agencies: directoryService)
             people += 1
