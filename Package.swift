@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "XMLSecurity", targets: ["XMLSecurity"]),
         .library(name: "App", targets: ["App"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
+        .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // Vapor-free domain rules of the foundation: agency codes, roles and access, audit chain,
@@ -111,11 +113,22 @@ let package = Package(
             dependencies: ["XMLKit", "PKI", "CXMLSecShim", "CLibXML2"],
             swiftSettings: strict
         ),
+        // What an agency system links to talk to the hub over HTTP (the document office uses
+        // nothing else): submit, inbox with long-poll, fetch, acknowledge, history, webhooks.
+        .target(
+            name: "ExchangeClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "App",
             dependencies: [
                 "GovCore",
                 "EdXML",
+                "ExchangeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "PKI",
                 "PKCS11",
@@ -131,6 +144,7 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -190,10 +204,12 @@ let package = Package(
             dependencies: ["EdXML", "XMLKit", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict
         ),
+        .testTarget(name: "ExchangeClientTests", dependencies: ["ExchangeClient"], swiftSettings: strict),
         .testTarget(
             name: "AppTests",
             dependencies: [
                 "App",
+                "ExchangeClient",
                 "PKI",
                 "XMLSecurity",
                 .product(name: "X509", package: "swift-certificates"),

@@ -62,6 +62,10 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(ToolBridge<EdXMLTool>(help: "Đọc, kiểm tra, tạo gói tin edXML (QCVN 102:2016) / read, validate and build edXML messages"), as: "edxml")
     app.asyncCommands.use(ToolBridge<SignTool>(help: "Ký số gói tin edXML hoặc tệp / sign an edXML message or a file"), as: "sign")
     app.asyncCommands.use(ToolBridge<VerifyTool>(help: "Kiểm tra chữ ký số / verify a signature"), as: "verify")
+    app.asyncCommands.use(ToolBridge<ExchangeTool>(help: "Trục liên thông: chuỗi bằng chứng, dọn dữ liệu / the hub: evidence chain, retention"),
+                          as: "exchange")
+    app.asyncCommands.use(ToolBridge<ClientTool>(help: "Máy khách trục liên thông / the hub client (send, inbox, fetch, ack, status, watch)"),
+                          as: "client")
     app.asyncCommands.use(ToolBridge<PKITool>(help: "CA tin cậy, thu hồi, chứng thư cơ quan, PKI mẫu / trust, revocation, demo PKI"),
                           as: "pki")
 
@@ -69,6 +73,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // the other commands see the database as it is.
     if isServeCommand(app) {
         app.lifecycle.use(Housekeeping())
+        app.lifecycle.use(WebhookDispatcher())
         try await DatabaseSetup.tuneSQLite(app)
         if config.autoMigrate {
             try await app.autoMigrate()
@@ -105,7 +110,7 @@ private func isServeCommand(_ app: Application) -> Bool {
 
 /// The codec's and the signer's commands work on files only.
 private func needsDatabase(_ app: Application) -> Bool {
-    !["edxml", "sign"].contains(app.environment.arguments.dropFirst().first ?? "")
+    !["edxml", "sign", "client"].contains(app.environment.arguments.dropFirst().first ?? "")
 }
 
 private func isMigrateCommand(_ app: Application) -> Bool {
@@ -129,6 +134,7 @@ func routes(_ app: Application) throws {
     let api = app.grouped("api", "v1")
     try api.register(collection: AgencyAPIController())
     try api.register(collection: SystemAPIController())
+    try api.register(collection: HubAPIController())
     // Browser-session JSON reads (GET only, so no CSRF token is needed).
     try api.grouped(sessions, SessionAuthMiddleware()).register(collection: UsersAPIController())
 }

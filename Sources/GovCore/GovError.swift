@@ -21,6 +21,12 @@ public struct GovError: Error, Sendable, Equatable, CustomStringConvertible {
         case locked
         /// The caller must slow down and retry later.
         case tooManyRequests
+        /// The thing existed but its content is gone for good (purged under a retention policy).
+        case gone
+        /// The request is well-formed but names things that cannot be used (unknown recipients).
+        case unprocessable
+        /// The body is of a media type the route does not take.
+        case unsupportedMediaType
 
         /// The HTTP status conventionally used for this kind; GovCore itself never speaks HTTP.
         public var httpStatus: Int {
@@ -33,6 +39,9 @@ public struct GovError: Error, Sendable, Equatable, CustomStringConvertible {
             case .tooLarge: return 413
             case .locked: return 423
             case .tooManyRequests: return 429
+            case .gone: return 410
+            case .unprocessable: return 422
+            case .unsupportedMediaType: return 415
             }
         }
     }

@@ -1,5 +1,6 @@
 import Fluent
 import GovCore
+import SQLKit
 import Vapor
 
 /// The schema history, append-only: a new change is a new numbered migration, never an edit.
@@ -14,6 +15,7 @@ enum GovMigrations {
         app.migrations.add(M0006_CreateAuditLog())       // the hash-chained audit trail and its head
         app.migrations.add(M0007_CreateWebSessions())    // server-side web sessions (shared by all nodes, expiring)
         app.migrations.add(M0008_CreatePKI())            // trusted CAs, CRLs, revoked serials, certificates bound to agencies
+        app.migrations.add(M0009_CreateExchange())       // the hub: messages, deliveries, parties, webhooks, evidence chain
     }
 }
 
@@ -267,6 +269,122 @@ struct M0008_CreatePKI: AsyncMigration {
     func revert(on database: any Database) async throws {
         for schema in [AgencyCertificateRecord.schema, RevokedSerialRecord.schema, RevocationListRecord.schema,
                        TrustAnchorRecord.schema] {
+            try await database.schema(schema).delete()
+        }
+    }
+}
+
+struct M0009_CreateExchange: AsyncMigration {
+    var name: String { "0009_create_exchange" }
+
+    func prepare(on database: any Database) async throws {
+        // Times are epoch milliseconds (BIGINT): the hub's hot paths use SQLKit on both databases
+        // and compare times numerically.
+        try await database.schema("exchange_messages")
+            .field("id", .uuid, .identifier(auto: false))
+            .field("seq", .int64, .required)
+            .field("kind", .string, .required)
+            .field("business_type", .int, .required)
+            .field("sender_code", .string, .required)
+            .field("sender_system", .string, .required)
+            .field("document_id", .string, .required)
+            .field("subject", .string)
+            .field("status_code", .string)
+            .field("root_id", .uuid)
+            .field("recipients", .string, .required)
+            .field("sha256", .string, .required)
+            .field("size", .int64, .required)
+            .field("payload", .data)
+            .field("receipt_json", .string, .required)
+            .field("receipt_cms", .data, .required)
+            .field("accepted_ms", .int64, .required)
+            .field("settled_ms", .int64)
+            .field("purged_ms", .int64)
+            .unique(on: "seq")
+            .create()
+        try await database.createIndex("exchange_messages_dedupe", on: "exchange_messages", "sender_code", "sha256")
+        try await database.createIndex("exchange_messages_document", on: "exchange_messages", "sender_code", "document_id", "kind")
+        try await database.createIndex("exchange_messages_root", on: "exchange_messages", "root_id", "seq")
+        try await database.createIndex("exchange_messages_accepted", on: "exchange_messages", "accepted_ms")
+        // One new document per sender and DocumentId, whatever node accepts it.
+        try await database.sql.raw("""
+            CREATE UNIQUE INDEX exchange_messages_new_document ON exchange_messages (sender_code, document_id)
+            WHERE kind = 'document' AND business_type IN (0, 3)
+            """).run()
+
+        try await database.schema("exchange_deliveries")
+            .field("id", .uuid, .identifier(auto: false))
+            .field("message_id", .uuid, .required, .references("exchange_messages", "id"))
+            .field("recipient_code", .string, .required)
+            .field("seq", .int64, .required)
+            .field("kind", .string, .required)
+            .field("state", .string, .required)
+            .field("attempts", .int, .required)
+            .field("next_attempt_ms", .int64, .required)
+            .field("last_error", .string)
+            .field("delivered_ms", .int64)
+            .field("acknowledged_ms", .int64)
+            .field("ack_reason", .string)
+            .field("dead_ms", .int64)
+            .field("created_ms", .int64, .required)
+            .unique(on: "message_id", "recipient_code")
+            .create()
+        try await database.createIndex("exchange_deliveries_inbox", on: "exchange_deliveries", "recipient_code", "state", "seq")
+        try await database.createIndex("exchange_deliveries_due", on: "exchange_deliveries", "state", "next_attempt_ms")
+
+        // Who takes part in a document (its recipients, changed by updates) and where each stands.
+        try await database.schema("exchange_parties")
+            .field("root_id", .uuid, .required, .references("exchange_messages", "id"))
+            .field("agency_code", .string, .required)
+            .field("active", .bool, .required)
+            .field("progress", .string)
+            .field("latest_status", .string)
+            .field("latest_status_ms", .int64)
+            .field("pending_request", .string)
+            .field("revoked", .bool, .required)
+            .field("created_ms", .int64, .required)
+            .unique(on: "root_id", "agency_code")
+            .create()
+        try await database.createIndex("exchange_parties_agency", on: "exchange_parties", "agency_code")
+
+        try await database.schema("exchange_webhooks")
+            .field("id", .uuid, .identifier(auto: false))
+            .field("agency_code", .string, .required)
+            .field("system_id", .string, .required)
+            .field("url", .string, .required)
+            .field("secret", .string, .required)
+            .field("created_ms", .int64, .required)
+            .unique(on: "system_id")
+            .create()
+        try await database.createIndex("exchange_webhooks_agency", on: "exchange_webhooks", "agency_code")
+
+        // The evidence log has the audit log's columns and chain rules (ChainedLog).
+        try await database.schema("exchange_evidence")
+            .field("seq", .int64, .identifier(auto: false))
+            .field("at_ms", .int64, .required)
+            .field("actor", .string, .required)
+            .field("agency_code", .string)
+            .field("action", .string, .required)
+            .field("entity_type", .string, .required)
+            .field("entity_id", .string)
+            .field("details", .string, .required)
+            .field("ip", .string)
+            .field("request_id", .string)
+            .field("prev_hash", .string, .required)
+            .field("hash", .string, .required)
+            .create()
+        try await database.schema("exchange_evidence_head")
+            .field("id", .int, .identifier(auto: false))
+            .field("seq", .int64, .required)
+            .field("hash", .string, .required)
+            .create()
+        try await database.sql.insert(into: "exchange_evidence_head").columns("id", "seq", "hash")
+            .values(SQLBind(1), SQLBind(Int64(0)), SQLBind(AuditChain.genesisHash)).run()
+    }
+
+    func revert(on database: any Database) async throws {
+        for schema in ["exchange_evidence_head", "exchange_evidence", "exchange_webhooks", "exchange_parties",
+                       "exchange_deliveries", "exchange_messages"] {
             try await database.schema(schema).delete()
         }
     }

@@ -69,6 +69,33 @@ public struct AppConfig: Sendable {
     public var ocspMode: OCSPMode = .soft
     /// Messages without a signature.
     public var unsignedPolicy: UnsignedPolicy = .refuse
+    /// The hub's settings.
+    public var hub: HubSettings = HubSettings()
+
+    /// The document-exchange hub: limits, the seal that signs receipts, push retries, retention.
+    public struct HubSettings: Sendable {
+        /// Largest edXML message accepted, in bytes (larger ones get 413 `message_too_large`).
+        public var maxMessageBytes: Int = 64 << 20
+        /// PEM private key of the hub's seal; with `sealCertificatePath`. Unset: a seal issued by the
+        /// demo CA is made under `pkiDirectory` (a warning is logged outside demo mode).
+        public var sealKeyPath: String? = nil
+        /// PEM certificate (chain) of the hub's seal.
+        public var sealCertificatePath: String? = nil
+        /// How long a push delivery is retried before it becomes a dead letter, in seconds.
+        public var webhookMaxAgeSeconds: Int = 86_400
+        /// First retry delay of a push delivery, in milliseconds (doubled each time, with jitter).
+        public var webhookBaseDelayMillis: Int = 1_000
+        /// How long metadata, hashes and statuses are kept, in days (10 years by default).
+        public var retentionDays: Int = 3_653
+        /// How long a payload is kept after every recipient acknowledged it, in days.
+        public var payloadRetentionDays: Int = 90
+        /// Whether this node runs the push and retention workers (every node may; rows are claimed
+        /// with row locks).
+        public var workers: Bool = true
+
+        /// The defaults.
+        public init() {}
+    }
 
     /// Reads the configuration from the process environment (and `.env`, which Vapor loads).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -120,7 +147,23 @@ public struct AppConfig: Sendable {
             baseLockSeconds: try int("GOVOFFICE_LOGIN_LOCK_SECONDS", default: 60, range: 1...86_400),
             maxLockSeconds: try int("GOVOFFICE_LOGIN_LOCK_MAX_SECONDS", default: 3600, range: 1...604_800)
         )
-        return AppConfig(
+        var hub = HubSettings()
+        hub.maxMessageBytes = try size("GOVOFFICE_HUB_MAX_MESSAGE", default: hub.maxMessageBytes)
+        hub.sealKeyPath = value("GOVOFFICE_HUB_SEAL_KEY")
+        hub.sealCertificatePath = value("GOVOFFICE_HUB_SEAL_CERT")
+        if (hub.sealKeyPath == nil) != (hub.sealCertificatePath == nil) {
+            throw ConfigError(key: "GOVOFFICE_HUB_SEAL_KEY", value: hub.sealKeyPath ?? "",
+                              expected: "both GOVOFFICE_HUB_SEAL_KEY and GOVOFFICE_HUB_SEAL_CERT, or neither")
+        }
+        hub.webhookMaxAgeSeconds = try int("GOVOFFICE_WEBHOOK_MAX_AGE_SECONDS", default: hub.webhookMaxAgeSeconds,
+                                           range: 1...2_592_000)
+        hub.webhookBaseDelayMillis = try int("GOVOFFICE_WEBHOOK_BASE_DELAY_MS", default: hub.webhookBaseDelayMillis,
+                                             range: 10...600_000)
+        hub.retentionDays = try int("GOVOFFICE_RETENTION_DAYS", default: hub.retentionDays, range: 1...36_500)
+        hub.payloadRetentionDays = try int("GOVOFFICE_PAYLOAD_RETENTION_DAYS", default: hub.payloadRetentionDays,
+                                           range: 0...36_500)
+        hub.workers = try bool("GOVOFFICE_HUB_WORKERS", default: true)
+        var config = AppConfig(
             database: database,
             demo: try choice("GOVOFFICE_DEMO", default: DemoMode.auto),
             maxBodyBytes: try size("GOVOFFICE_MAX_BODY", default: 10 << 20),
@@ -138,6 +181,8 @@ public struct AppConfig: Sendable {
             ocspMode: try choice("GOVOFFICE_OCSP", default: OCSPMode.soft),
             unsignedPolicy: try choice("GOVOFFICE_UNSIGNED", default: UnsignedPolicy.refuse)
         )
+        config.hub = hub
+        return config
     }
 
     /// A configuration for tests: in-memory SQLite (or a PostgreSQL schema), cheap bcrypt.

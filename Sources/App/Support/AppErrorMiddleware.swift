@@ -65,6 +65,9 @@ struct AppErrorMiddleware: AsyncMiddleware {
         case .tooLarge: .payloadTooLarge
         case .locked: .locked
         case .tooManyRequests: .tooManyRequests
+        case .gone: .gone
+        case .unprocessable: .unprocessableEntity
+        case .unsupportedMediaType: .unsupportedMediaType
         }
     }
 

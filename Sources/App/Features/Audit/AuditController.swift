@@ -47,7 +47,7 @@ struct AuditController: RouteCollection {
         return (agency?.code, true)
     }
 
-    private func page(_ req: Request, verification: AuditLog.Verification? = nil) async throws -> Response {
+    private func page(_ req: Request, verification: ChainedLog.Verification? = nil) async throws -> Response {
         let principal = try req.requirePrincipal()
         let (agency, locked) = try await agencyScope(req, principal)
         let action = try req.queryText("action", maxLength: 100)

@@ -35,18 +35,7 @@ enum AuditLog {
     }
 
     private static func appendLocked(_ draft: AuditDraft, on db: any Database) async throws {
-        let sql = db.sql
-        // Take the head's lock before reading it: SQLite's write lock, PostgreSQL's row lock.
-        // Every appender queues here, so sequence numbers and links never fork.
-        try await sql.raw("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").run()
-        guard let row = try await sql.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else {
-            throw GovError("audit_head_missing", .conflict, vi: "Thiếu đầu chuỗi nhật ký.", en: "The audit chain head is missing.")
-        }
-        let seq = try row.decode(column: "seq", as: Int64.self)
-        let prevHash = try row.decode(column: "hash", as: String.self)
-        let entry = AuditChain.seal(draft, seq: seq, prevHash: prevHash)
-        try await AuditRecord(entry).create(on: db)
-        try await sql.update(AuditHead.schema).set("hash", to: entry.hash).where("id", .equal, 1).run()
+        try await ChainedLog.audit.append(draft, on: db)
     }
 
     /// Sorted keys, so the same details always hash the same.
@@ -57,33 +46,9 @@ enum AuditLog {
         return text
     }
 
-    /// The outcome of checking the whole chain.
-    struct Verification: Sendable {
-        var checked: Int
-        var headSeq: Int64
-        var broken: AuditBreak?
-    }
-
     /// Re-computes every record's hash and link, page by page, and compares the end with the head.
-    static func verify(on db: any Database, pageSize: Int = 2000) async throws -> Verification {
-        var verifier = AuditChainVerifier()
-        var after: Int64 = 0
-        while true {
-            let page = try await AuditRecord.query(on: db)
-                .filter(\.$id > after).sort(\.$id).limit(pageSize).all()
-            for record in page {
-                if let broken = verifier.feed(record.entry) {
-                    return Verification(checked: verifier.verifiedCount, headSeq: -1, broken: broken)
-                }
-            }
-            guard let last = page.last?.id, page.count == pageSize else { break }
-            after = last
-        }
-        guard let head = try await AuditHead.find(1, on: db) else {
-            throw GovError("audit_head_missing", .conflict, vi: "Thiếu đầu chuỗi nhật ký.", en: "The audit chain head is missing.")
-        }
-        let broken = verifier.finish(headSeq: head.seq, headHash: head.hash)
-        return Verification(checked: verifier.verifiedCount, headSeq: head.seq, broken: broken)
+    static func verify(on db: any Database, pageSize: Int = 2000) async throws -> ChainedLog.Verification {
+        try await ChainedLog.audit.verify(on: db, pageSize: pageSize)
     }
 }
 

@@ -15,15 +15,11 @@ extension ToolFiles {
     }
 }
 
-// MARK: - govoffice sign
+// MARK: - Signing key options
 
-/// `govoffice sign`: signs an edXML message (enveloped XML-DSig in edXMLHeader) or any file
-/// (`--cms`: a detached CMS signature), with a software key or a PKCS#11 token.
-struct SignTool: AppToolCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "govoffice sign",
-        abstract: "Ký số gói tin edXML hoặc tệp (CMS) / sign an edXML message or any file (CMS)")
-
+/// The key a command signs with: a PEM key and certificate, or a PKCS#11 token. Shared by
+/// `govoffice sign` and the hub client's `send`/`status`.
+struct SigningOptions: ParsableArguments {
     @ArgumentParser.Option(help: "Khóa bí mật PEM / private key (PEM)") var key: String?
     @ArgumentParser.Option(help: "Chứng thư số PEM (và chuỗi CA) / certificate PEM (with its CA chain)") var cert: String?
     @ArgumentParser.Option(help: "Thư viện PKCS#11 / PKCS#11 module path (e.g. /usr/lib/softhsm/libsofthsm2.so)") var pkcs11: String?
@@ -31,9 +27,9 @@ struct SignTool: AppToolCommand {
     @ArgumentParser.Option(name: .customLong("key-label"), help: "Nhãn khóa trên token / key label on the token") var keyLabel: String?
     @ArgumentParser.Option(name: .customLong("pin-file"), help: "Tệp chứa PIN (mặc định: biến GOVOFFICE_PKCS11_PIN) / PIN file (default: GOVOFFICE_PKCS11_PIN)")
     var pinFile: String?
-    @ArgumentParser.Flag(help: "Chữ ký CMS tách rời cho tệp bất kỳ / detached CMS signature of any file") var cms = false
-    @ArgumentParser.Argument(help: "Tệp vào / input file") var input: String
-    @ArgumentParser.Argument(help: "Tệp ra (gói tin đã ký, hoặc chữ ký .p7s) / output file") var output: String
+
+    /// Whether any key was named.
+    var isGiven: Bool { key != nil || cert != nil || pkcs11 != nil || token != nil }
 
     func validate() throws {
         switch (key != nil || cert != nil, pkcs11 != nil || token != nil) {
@@ -43,14 +39,17 @@ struct SignTool: AppToolCommand {
             guard pkcs11 != nil, token != nil else {
                 throw ValidationError("--pkcs11 và --token đi cùng nhau / --pkcs11 needs --token")
             }
-        default:
+        case (false, false):
+            break
+        case (true, true):
             throw ValidationError("Chọn --key/--cert hoặc --pkcs11/--token / give either --key and --cert, or --pkcs11 and --token")
         }
     }
 
-    func execute(_ app: Application) async throws {
+    /// The key and the certificate chain (DER, signer first).
+    func load() throws -> (any SigningKey, [[UInt8]]) {
         let signer: any SigningKey
-        var chain: [[UInt8]]
+        let chain: [[UInt8]]
         if let key, let cert {
             do {
                 signer = try SoftwareSigningKey(pem: try ToolFiles.text(key))
@@ -74,9 +73,47 @@ struct SignTool: AppToolCommand {
                 throw ToolFiles.signingFailure(error)
             }
         } else {
-            throw ToolFailure(message: "no key")
+            throw ToolFailure(message: "Chưa chọn khóa ký / no signing key given (--key/--cert or --pkcs11/--token)")
         }
         guard !chain.isEmpty else { throw ToolFailure(message: "Không có chứng thư số / no certificate") }
+        return (signer, chain)
+    }
+
+    /// Signs an edXML message with this key (loaded now, or the one given).
+    func signEdXML(_ data: Data, key given: (any SigningKey)? = nil, chain givenChain: [[UInt8]]? = nil) throws -> Data {
+        let (signer, chain): (any SigningKey, [[UInt8]])
+        if let given, let givenChain { (signer, chain) = (given, givenChain) } else { (signer, chain) = try load() }
+        do {
+            return try XMLSigner.signEdXML(data, key: signer, certificateChainDER: chain)
+        } catch {
+            if let cause = error.signingError { throw ToolFiles.signingFailure(cause) }
+            throw ToolFailure(message: "\(error.code.rawValue): \(error.vi) / \(error.en)")
+        }
+    }
+}
+
+// MARK: - govoffice sign
+
+/// `govoffice sign`: signs an edXML message (enveloped XML-DSig in edXMLHeader) or any file
+/// (`--cms`: a detached CMS signature), with a software key or a PKCS#11 token.
+struct SignTool: AppToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "govoffice sign",
+        abstract: "Ký số gói tin edXML hoặc tệp (CMS) / sign an edXML message or any file (CMS)")
+
+    @OptionGroup var signing: SigningOptions
+    @ArgumentParser.Flag(help: "Chữ ký CMS tách rời cho tệp bất kỳ / detached CMS signature of any file") var cms = false
+    @ArgumentParser.Argument(help: "Tệp vào / input file") var input: String
+    @ArgumentParser.Argument(help: "Tệp ra (gói tin đã ký, hoặc chữ ký .p7s) / output file") var output: String
+
+    func validate() throws {
+        guard signing.isGiven else {
+            throw ValidationError("Chọn --key/--cert hoặc --pkcs11/--token / give either --key and --cert, or --pkcs11 and --token")
+        }
+    }
+
+    func execute(_ app: Application) async throws {
+        let (signer, chain) = try signing.load()
         let data = try ToolFiles.read(input)
         let signed: Data
         if cms {
@@ -88,12 +125,7 @@ struct SignTool: AppToolCommand {
                 throw ToolFiles.signingFailure(error)
             }
         } else {
-            do {
-                signed = try XMLSigner.signEdXML(data, key: signer, certificateChainDER: chain)
-            } catch {
-                if let cause = error.signingError { throw ToolFiles.signingFailure(cause) }
-                throw ToolFailure(message: "\(error.code.rawValue): \(error.vi) / \(error.en)")
-            }
+            signed = try signing.signEdXML(data, key: signer, chain: chain)
         }
         try ToolFiles.write(signed, to: output)
         let subject = (try? Certificate(derEncoded: chain[0])).map { CertificateInfo($0).subject } ?? "?"

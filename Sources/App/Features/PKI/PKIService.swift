@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import GovCore
+import NIOConcurrencyHelpers
 import PKI
 import Vapor
 import X509
@@ -12,6 +13,32 @@ struct PKIService: Sendable {
     let db: any Database
     let config: AppConfig
     let ocsp: (any OCSPClient)?
+    /// This node's copy of the default validator; nil builds a fresh one every time.
+    var cache: ValidatorCache? = nil
+
+    /// Building the validator reads every anchor, CRL and revoked serial and re-checks each CRL's
+    /// signature: too much for every message the hub verifies. A node keeps its validator for a few
+    /// seconds and drops it at once when this node changes the PKI; another node's change is seen
+    /// within `lifetime`.
+    final class ValidatorCache: Sendable {
+        let lifetime: Duration
+        private let entry = NIOLockedValueBox<(validator: CertificateValidator, expires: ContinuousClock.Instant)?>(nil)
+
+        init(lifetime: Duration = .seconds(5)) { self.lifetime = lifetime }
+
+        func get() -> CertificateValidator? {
+            entry.withLockedValue { value in
+                guard let value, value.expires > .now else { return nil }
+                return value.validator
+            }
+        }
+
+        func put(_ validator: CertificateValidator) {
+            entry.withLockedValue { $0 = (validator, .now + lifetime) }
+        }
+
+        func invalidate() { entry.withLockedValue { $0 = nil } }
+    }
 
     // MARK: Trust
 
@@ -47,6 +74,7 @@ struct PKIService: Sendable {
             throw GovError("certificate_missing", .invalid, vi: "Tệp không chứa chứng thư số nào (PEM).",
                            en: "The file holds no certificate (PEM).")
         }
+        defer { cache?.invalidate() }
         return try await db.atomically { tx -> [TrustAnchorRecord] in
             var added: [TrustAnchorRecord] = []
             for certificate in certificates {
@@ -78,6 +106,7 @@ struct PKIService: Sendable {
             throw GovError("trust_anchor_not_found", .notFound, vi: "Không có CA tin cậy này.",
                            en: "No such trusted CA.")
         }
+        defer { cache?.invalidate() }
         try await db.atomically { tx in
             try await record.delete(on: tx)
             try await AuditLog.append("pki.trust.remove", entity: "trust_anchor", id: fingerprint,
@@ -114,6 +143,7 @@ struct PKIService: Sendable {
             throw Self.govError(error)
         }
         let issuerName = String(describing: crl.issuer)
+        defer { cache?.invalidate() }
         let record = try await db.atomically { tx -> RevocationListRecord in
             if let existing = try await RevocationListRecord.query(on: tx).filter(\.$issuer == issuerName).first() {
                 guard crl.thisUpdate >= existing.thisUpdate else {
@@ -148,6 +178,7 @@ struct PKIService: Sendable {
         guard !issuerName.isEmpty else {
             throw GovError("issuer_missing", .invalid, vi: "Cần nêu tổ chức phát hành (CA).", en: "The issuer (CA) is required.")
         }
+        defer { cache?.invalidate() }
         try await db.atomically { tx in
             if try await RevokedSerialRecord.query(on: tx).filter(\.$issuer == issuerName).filter(\.$serial == serial).first() != nil {
                 return
@@ -164,6 +195,14 @@ struct PKIService: Sendable {
 
     /// The validator with everything this deployment knows.
     func validator(signingTime: Date? = nil, now: Date? = nil) async throws -> CertificateValidator {
+        let cacheable = signingTime == nil && now == nil
+        if cacheable, let cached = cache?.get() { return cached }
+        let made = try await makeValidator(signingTime: signingTime, now: now)
+        if cacheable { cache?.put(made) }
+        return made
+    }
+
+    private func makeValidator(signingTime: Date?, now: Date?) async throws -> CertificateValidator {
         var options = ValidationOptions()
         options.signingTime = signingTime
         options.now = now
@@ -285,11 +324,29 @@ extension Application {
         return made
     }
 
-    var pki: PKIService { PKIService(db: db, config: govConfig, ocsp: ocspClient) }
+    var pki: PKIService { PKIService(db: db, config: govConfig, ocsp: ocspClient, cache: pkiValidatorCache) }
+
+    private struct ValidatorCacheKey: StorageKey { typealias Value = PKIService.ValidatorCache }
+    private struct ValidatorCacheLock: LockKey {}
+
+    /// This node's validator cache (see `PKIService.ValidatorCache`).
+    var pkiValidatorCache: PKIService.ValidatorCache {
+        locks.lock(for: ValidatorCacheLock.self).withLock {
+            if let cache = storage[ValidatorCacheKey.self] { return cache }
+            let cache = PKIService.ValidatorCache()
+            storage[ValidatorCacheKey.self] = cache
+            return cache
+        }
+    }
+
+    /// The PKI on another database handle (a transaction, a request's).
+    func pkiService(db: any Database) -> PKIService {
+        PKIService(db: db, config: govConfig, ocsp: ocspClient, cache: pkiValidatorCache)
+    }
 }
 
 extension Request {
-    var pki: PKIService { PKIService(db: db, config: application.govConfig, ocsp: application.ocspClient) }
+    var pki: PKIService { application.pkiService(db: db) }
 }
 
 /// OCSP over HTTP (RFC 6960 appendix A: POST application/ocsp-request), with a short timeout so

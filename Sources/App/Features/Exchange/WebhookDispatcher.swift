@@ -1,0 +1,236 @@
+import AsyncHTTPClient
+import ExchangeClient
+import Fluent
+import Foundation
+import GovCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import SQLKit
+import Vapor
+
+/// Webhooks registered by agency systems: where the hub pushes their messages.
+struct WebhookStore: Sendable {
+    let db: any Database
+
+    struct Hook: Codable, Sendable {
+        var id: UUID
+        var agencyCode: String
+        var systemId: String
+        var url: String
+        var secret: String
+        var createdMs: Int64
+    }
+
+    /// Registers (or replaces) the webhook of the calling system.
+    func register(url raw: String, secret: String, caller: SystemCredentials.Caller, actor: AuditActor) async throws -> Hook {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count <= 2000, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty else {
+            throw HubError.webhookInvalid(vi: "URL webhook phải là địa chỉ http(s) đầy đủ.",
+                                          en: "The webhook URL must be a full http(s) address.")
+        }
+        guard (16...256).contains(secret.count) else {
+            throw HubError.webhookInvalid(vi: "Khóa bí mật webhook phải dài 16–256 ký tự.",
+                                          en: "The webhook secret must be 16–256 characters long.")
+        }
+        let hook = Hook(id: UUID(), agencyCode: caller.agency.code, systemId: caller.system.systemID, url: text, secret: secret,
+                        createdMs: HubService.nowMillis())
+        try await db.atomically { tx in
+            try await tx.sql.delete(from: "exchange_webhooks").where("system_id", .equal, hook.systemId).run()
+            try await tx.sql.insert(into: "exchange_webhooks")
+                .columns("id", "agency_code", "system_id", "url", "secret", "created_ms")
+                .values(SQLBind(hook.id), SQLBind(hook.agencyCode), SQLBind(hook.systemId), SQLBind(hook.url),
+                        SQLBind(hook.secret), SQLBind(hook.createdMs))
+                .run()
+            try await AuditLog.append("exchange.webhook.register", entity: "exchange_webhook", id: hook.id.uuidString.lowercased(),
+                                      details: ["url": hook.url], agencyCode: hook.agencyCode, by: actor, on: tx)
+        }
+        return hook
+    }
+
+    func list(agency: String?) async throws -> [Hook] {
+        var query = db.sql.select().column("*").from("exchange_webhooks")
+        if let agency { query = query.where("agency_code", .equal, agency) }
+        return try await query.orderBy("created_ms").all(decoding: Hook.self, keyDecodingStrategy: HubService.decodeKeys)
+    }
+
+    func delete(id: UUID, agency: String, actor: AuditActor) async throws {
+        try await db.atomically { tx in
+            let found = try await tx.sql.select().column("id").from("exchange_webhooks")
+                .where("id", .equal, id).where("agency_code", .equal, agency).first()
+            guard found != nil else {
+                throw GovError("webhook_not_found", .notFound, vi: "Không tìm thấy webhook.", en: "No such webhook.")
+            }
+            try await tx.sql.delete(from: "exchange_webhooks").where("id", .equal, id).run()
+            try await AuditLog.append("exchange.webhook.delete", entity: "exchange_webhook", id: id.uuidString.lowercased(),
+                                      agencyCode: agency, by: actor, on: tx)
+        }
+    }
+}
+
+extension Request {
+    var webhooks: WebhookStore { WebhookStore(db: db) }
+}
+
+/// Pushes waiting deliveries to the recipients' webhooks. Each round claims, per recipient, the
+/// oldest waiting delivery that is due (so a recipient gets its messages in acceptance order),
+/// leases it for a minute by moving its next attempt, and POSTs it. A 2xx acknowledges it; a
+/// failure schedules the next attempt with exponential back-off and jitter, until the configured
+/// age, after which the delivery is dead. On PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`, so
+/// several nodes share the work without pushing one delivery twice at the same time.
+final class WebhookDispatcher: LifecycleHandler, Sendable {
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    static let lease: Int64 = 60_000
+
+    func didBoot(_ application: Application) throws {
+        guard application.govConfig.hub.workers else { return }
+        let work = Task {
+            while !Task.isCancelled {
+                let pushed = await Self.round(application)
+                if pushed == 0 {
+                    await application.inboxSignal.wait(for: InboxSignal.anyAgency, timeout: .milliseconds(500))
+                }
+            }
+        }
+        task.withLockedValue { $0 = work }
+    }
+
+    func shutdown(_ application: Application) {
+        task.withLockedValue { $0?.cancel(); $0 = nil }
+    }
+
+    struct Claimed: Decodable, Sendable {
+        var id: UUID
+        var messageId: UUID
+        var recipientCode: String
+        var seq: Int64
+        var kind: String
+        var attempts: Int
+        var createdMs: Int64
+        var url: String
+        var secret: String
+    }
+
+    /// One pass: returns how many deliveries were attempted.
+    @discardableResult
+    static func round(_ app: Application, limit: Int = 16) async -> Int {
+        let claimed: [Claimed]
+        do {
+            claimed = try await claim(app, limit: limit)
+        } catch {
+            app.logger.warning("webhook claim failed: \(String(reflecting: error))")
+            return 0
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in claimed {
+                group.addTask { await push(delivery, app: app) }
+            }
+        }
+        return claimed.count
+    }
+
+    private static func claim(_ app: Application, limit: Int) async throws -> [Claimed] {
+        let now = HubService.nowMillis()
+        let postgres = app.govConfig.database.isPostgres
+        return try await app.db.atomically { tx -> [Claimed] in
+            // The oldest waiting delivery of each recipient that has a webhook; later ones wait
+            // behind it so the order holds.
+            let rows = try await tx.sql.raw("""
+                SELECT d.id, d.message_id, d.recipient_code, d.seq, d.kind, d.attempts, d.created_ms, w.url, w.secret
+                FROM exchange_deliveries d
+                JOIN exchange_webhooks w ON w.agency_code = d.recipient_code
+                WHERE d.state IN ('pending', 'delivered') AND d.next_attempt_ms <= \(bind: now)
+                AND NOT EXISTS (SELECT 1 FROM exchange_deliveries e WHERE e.recipient_code = d.recipient_code
+                                AND e.state IN ('pending', 'delivered') AND e.seq < d.seq)
+                ORDER BY d.seq LIMIT \(bind: limit)
+                \(unsafeRaw: postgres ? "FOR UPDATE OF d SKIP LOCKED" : "")
+                """).all(decoding: Claimed.self, keyDecodingStrategy: HubService.decodeKeys)
+            var seen = Set<String>()
+            let unique = rows.filter { seen.insert($0.recipientCode).inserted }
+            for row in unique {
+                try await tx.sql.update("exchange_deliveries").set("next_attempt_ms", to: now + lease)
+                    .where("id", .equal, row.id).run()
+            }
+            return unique
+        }
+    }
+
+    private static func push(_ delivery: Claimed, app: Application) async {
+        let hub = HubService(app: app)
+        let settings = app.govConfig.hub
+        var outcome: String?
+        do {
+            guard let row = try await app.db.sql.select().column("payload").from("exchange_messages")
+                .where("id", .equal, delivery.messageId).first(),
+                  let payload = try row.decode(column: "payload", as: Data?.self) else {
+                outcome = "payload purged"
+                try await finish(delivery, error: outcome, dead: true, app: app)
+                return
+            }
+            let timestamp = Int(Date().timeIntervalSince1970)
+            var request = HTTPClientRequest(url: delivery.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/xml")
+            request.headers.add(name: "User-Agent", value: "GovOffice-Hub/1.0")
+            request.headers.add(name: "X-GovOffice-Message-Id", value: delivery.messageId.uuidString.lowercased())
+            request.headers.add(name: "X-GovOffice-Sequence", value: String(delivery.seq))
+            request.headers.add(name: "X-GovOffice-Kind", value: delivery.kind)
+            request.headers.add(name: "X-GovOffice-Timestamp", value: String(timestamp))
+            request.headers.add(name: "X-GovOffice-Signature",
+                                value: WebhookSignature.sign(body: payload, secret: delivery.secret, timestamp: timestamp))
+            request.body = .bytes(ByteBuffer(data: payload))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            if (200..<300).contains(Int(response.status.code)) {
+                outcome = nil
+            } else {
+                outcome = "HTTP \(response.status.code)"
+            }
+        } catch {
+            outcome = String(describing: error).prefix(300).description
+        }
+        do {
+            let age = HubService.nowMillis() - delivery.createdMs
+            let dead = outcome != nil && age >= Int64(settings.webhookMaxAgeSeconds) * 1000
+            try await finish(delivery, error: outcome, dead: dead, app: app)
+            if outcome == nil, let message = try? await hub.message(id: delivery.messageId) {
+                app.hubMetrics.deliveryLatency(Double(HubService.nowMillis() - message.acceptedMs) / 1000)
+            }
+        } catch {
+            app.logger.warning("webhook outcome not recorded: \(String(reflecting: error))")
+        }
+    }
+
+    /// The delay before attempt `attempts + 1`: base × 2^attempts, capped at an hour, with ±25 % jitter
+    /// so that many failing deliveries do not retry in step.
+    static func backoff(attempts: Int, baseMillis: Int) -> Int64 {
+        let exponent = min(attempts, 20)
+        let raw = min(Double(baseMillis) * pow(2, Double(exponent)), 3_600_000)
+        return Int64(raw * Double.random(in: 0.75...1.25))
+    }
+
+    private static func finish(_ delivery: Claimed, error: String?, dead: Bool, app: Application) async throws {
+        let now = HubService.nowMillis()
+        try await app.db.atomically { tx in
+            var update = tx.sql.update("exchange_deliveries").set("attempts", to: delivery.attempts + 1)
+            if let error {
+                update = update.set("last_error", to: error)
+                if dead {
+                    update = update.set("state", to: "dead").set("dead_ms", to: now)
+                } else {
+                    update = update.set("next_attempt_ms",
+                                        to: now + backoff(attempts: delivery.attempts, baseMillis: app.govConfig.hub.webhookBaseDelayMillis))
+                }
+            } else {
+                update = update.set("state", to: "acknowledged").set("acknowledged_ms", to: now).set("delivered_ms", to: now)
+                    .set("last_error", to: SQLLiteral.null)
+            }
+            // Only a delivery still waiting is changed: an acknowledgement by pull wins.
+            try await update.where("id", .equal, delivery.id).where("state", .in, ["pending", "delivered"]).run()
+            if error == nil || dead {
+                try await HubService(app: app, db: tx).settleIfDone(message: delivery.messageId, now: now, on: tx)
+            }
+        }
+    }
+}
