@@ -161,6 +161,12 @@ let package = Package(
             dependencies: ["BenchSupport", "EdXML", "XMLSecurity", "PKI", "PKCS11"],
             swiftSettings: strict
         ),
+        // The hub's benchmark (bench/exchange.sh): HTTP and in-process, SQLite and PostgreSQL.
+        .executableTarget(
+            name: "HubBench",
+            dependencies: ["App", "BenchSupport", "EdXML", "ExchangeClient", "PKI", "XMLSecurity"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "govoffice",
             dependencies: ["App"],

@@ -62,6 +62,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(ToolBridge<EdXMLTool>(help: "Đọc, kiểm tra, tạo gói tin edXML (QCVN 102:2016) / read, validate and build edXML messages"), as: "edxml")
     app.asyncCommands.use(ToolBridge<SignTool>(help: "Ký số gói tin edXML hoặc tệp / sign an edXML message or a file"), as: "sign")
     app.asyncCommands.use(ToolBridge<VerifyTool>(help: "Kiểm tra chữ ký số / verify a signature"), as: "verify")
+    app.asyncCommands.use(ToolBridge<SystemsTool>(help: "Thông tin xác thực hệ thống / agency system credentials"), as: "systems")
     app.asyncCommands.use(ToolBridge<ExchangeTool>(help: "Trục liên thông: chuỗi bằng chứng, dọn dữ liệu / the hub: evidence chain, retention"),
                           as: "exchange")
     app.asyncCommands.use(ToolBridge<ClientTool>(help: "Máy khách trục liên thông / the hub client (send, inbox, fetch, ack, status, watch)"),
@@ -130,6 +131,7 @@ func routes(_ app: Application) throws {
     try browser.register(collection: SystemAdminController())
     try browser.register(collection: AuditController())
     try browser.register(collection: PKIAdminController())
+    try browser.register(collection: HubAdminController())
 
     let api = app.grouped("api", "v1")
     try api.register(collection: AgencyAPIController())

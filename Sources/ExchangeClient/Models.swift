@@ -189,6 +189,8 @@ public struct DeliveryState: RawRepresentable, Sendable, Hashable, Codable, Cust
     public static let failed = DeliveryState(rawValue: "failed")
     /// Given up after retries; listed in dead letters and can be redelivered.
     public static let dead = DeliveryState(rawValue: "dead")
+    /// The agency is no longer a party of the document, so nothing more is delivered to it.
+    public static let removed = DeliveryState(rawValue: "removed")
     /// The raw state.
     public var description: String { rawValue }
 }

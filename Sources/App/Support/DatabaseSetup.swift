@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import NIOConcurrencyHelpers
 import PostgresKit
 import SQLKit
 import SQLiteNIO
@@ -47,13 +48,25 @@ extension Database {
     /// (another connection wrote between this transaction's first read and its first write).
     /// PostgreSQL serialises through row locks and never needs the retry.
     func atomically<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        // SQLite has one writer: this process's write transactions queue here instead of racing for
+        // the file lock, which under load ends in "database is locked" (a deferred transaction
+        // that read first cannot be upgraded while another writes, and the busy timeout does not
+        // apply to that case). Readers outside transactions are not held.
+        if !inTransaction, (self as? any SQLDatabase)?.dialect.name == "sqlite" {
+            return try await SQLiteWriteGate.shared.run { try await self.retryingTransaction(body) }
+        }
+        return try await retryingTransaction(body)
+    }
+
+    private func retryingTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
                 return try await self.transaction { db in try await body(db) }
-            } catch let error as SQLiteError where attempt < 5 && Self.isRetryableSQLiteConflict(error) {
+            } catch let error as SQLiteError where attempt < 8 && Self.isRetryableSQLiteConflict(error) {
+                // Another process (a CLI command, a second server on the same file) held the lock.
                 attempt += 1
-                try await Task.sleep(for: .milliseconds(5 * attempt))
+                try await Task.sleep(for: .milliseconds(5 * attempt * attempt))
             }
         }
     }
@@ -69,5 +82,48 @@ extension Database {
     var sql: any SQLDatabase {
         guard let sql = self as? any SQLDatabase else { fatalError("GovOffice needs an SQL database") }
         return sql
+    }
+}
+
+/// One write transaction at a time per process on SQLite, first come first served.
+final class SQLiteWriteGate: Sendable {
+    static let shared = SQLiteWriteGate()
+
+    private struct State {
+        var busy = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let immediate = state.withLockedValue { state -> Bool in
+                if state.busy {
+                    state.waiters.append(continuation)
+                    return false
+                }
+                state.busy = true
+                return true
+            }
+            if immediate { continuation.resume() }
+        }
+    }
+
+    private func release() {
+        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.busy = false
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
     }
 }

@@ -188,7 +188,7 @@ struct HubService: Sendable {
         return accepted
     }
 
-    private func findDuplicate(sender: String, sha256: String, on db: (any Database)? = nil) async throws -> Message? {
+    func findDuplicate(sender: String, sha256: String, on db: (any Database)? = nil) async throws -> Message? {
         try await (db ?? self.db).sql.select().columns(Message.columns.map { SQLIdentifier($0) }).from("exchange_messages")
             .where("sender_code", .equal, sender).where("sha256", .equal, sha256).limit(1)
             .first(decoding: Message.self, keyDecodingStrategy: Self.decodeKeys)

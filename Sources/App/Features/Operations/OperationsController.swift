@@ -1,4 +1,5 @@
 import Fluent
+import GovCore
 import Foundation
 import SQLKit
 import Vapor
@@ -9,6 +10,18 @@ struct OperationsController: RouteCollection {
         routes.get("healthz", use: healthz)
         routes.get("readyz", use: readyz)
         routes.get("metrics", use: metrics)
+        routes.get("openapi.yaml", use: openAPI)
+    }
+
+    /// The API description (docs/openapi.yaml), for integrators and API fuzzers.
+    @Sendable func openAPI(req: Request) async throws -> Response {
+        let path = req.application.directory.workingDirectory + "docs/openapi.yaml"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GovError("openapi_missing", .notFound, vi: "Không tìm thấy mô tả API.", en: "The API description is missing.")
+        }
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "application", subType: "yaml", parameters: ["charset": "utf-8"])
+        return Response(status: .ok, headers: headers, body: .init(data: data))
     }
 
     struct Status: Content {
@@ -35,6 +48,16 @@ struct OperationsController: RouteCollection {
     }
 
     @Sendable func metrics(req: Request) async throws -> Response {
+        // Delivery counts come from the database, so every node reports the shared queue.
+        if let rows = try? await req.db.sql.raw("SELECT state, COUNT(*) AS n FROM exchange_deliveries GROUP BY state").all() {
+            var counts = ["pending": 0, "delivered": 0, "acknowledged": 0, "failed": 0, "dead": 0]
+            for row in rows {
+                if let state = try? row.decode(column: "state", as: String.self), let n = try? row.decode(column: "n", as: Int.self) {
+                    counts[state] = n
+                }
+            }
+            for (state, n) in counts { req.application.hubMetrics.pending(n, state: state) }
+        }
         var buffer: [UInt8] = []
         req.application.metrics.registry.emit(into: &buffer)
         var headers = HTTPHeaders()

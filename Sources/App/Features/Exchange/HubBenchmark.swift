@@ -1,0 +1,345 @@
+import EdXML
+import ExchangeClient
+import Fluent
+import Foundation
+import GovCore
+import PKI
+import SQLKit
+import Vapor
+import XMLSecurity
+
+/// Where the benchmark's hub keeps its data.
+public enum HubBenchDatabase: Sendable {
+    /// A fresh SQLite file (WAL, synchronous FULL: every commit is durable).
+    case sqlite(String)
+    /// PostgreSQL; the benchmark works in a schema of its own and drops it afterwards.
+    case postgres(String)
+}
+
+/// The hub's benchmark, run by the `HubBench` executable (bench/exchange.sh). It lives in App
+/// because the in-process side calls the hub service directly, the same pipeline the HTTP route
+/// runs, so that the ratio HTTP / in-process measures HTTP alone.
+public enum HubBenchmark {
+    static let sender = "000.00.00.G22"
+    static let receivers = ["000.00.00.H41", "000.00.00.H37"]
+
+    /// Runs every measurement and reports each figure through `report(measure, value, unit, target)`.
+    public static func run(database: HubBenchDatabase, seconds: Double, storedMessages: Int, label: String,
+                           report: @escaping (String, Double, String, String) -> Void) async throws {
+        let app = try await Application.make(.production)
+        app.logger.logLevel = .error
+        var schema: String?
+        var config = AppConfig.testing()
+        switch database {
+        case .sqlite(let path):
+            config = .testing(database: .sqliteFile(path: path))
+        case .postgres(let url):
+            let name = "hubbench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+            schema = name
+            config = .testing(database: .postgres(url: url, searchPath: [name]))
+        }
+        config.pkiDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hubbench-pki-\(UUID().uuidString)").path
+        config.hub.workers = false
+        var failure: (any Error)?
+        do {
+            try await configure(app, config: config)
+            if let schema { try await app.db.sql.raw("CREATE SCHEMA \(ident: schema)").run() }
+            if case .sqlite = database { try await tuneSQLite(app) }
+            try await app.autoMigrate()
+            _ = try await DemoSeeder.seedIfEmpty(app)
+            try await measure(app, seconds: seconds, storedMessages: storedMessages, label: label, report: report)
+        } catch {
+            failure = error
+        }
+        if let schema { try? await app.db.sql.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run() }
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+        if case .sqlite(let path) = database {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The served file's settings, and `synchronous = FULL` said out loud: durable commits.
+    private static func tuneSQLite(_ app: Application) async throws {
+        for eventLoop in app.eventLoopGroup.makeIterator() {
+            guard let sql = app.databases.database(logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
+            try await sql.raw("PRAGMA journal_mode = WAL").run()
+            try await sql.raw("PRAGMA synchronous = FULL").run()
+            try await sql.raw("PRAGMA busy_timeout = 5000").run()
+        }
+    }
+
+    struct Party {
+        var code: String
+        var key: SoftwareSigningKey
+        var chain: [[UInt8]]
+        var caller: SystemCredentials.Caller
+        var client: ExchangeClient
+    }
+
+    private static func measure(_ app: Application, seconds: Double, storedMessages: Int, label: String,
+                                report: @escaping (String, Double, String, String) -> Void) async throws {
+        // 95 connected recipients for the fan-out figure.
+        let directory = AgencyDirectory(db: app.db)
+        var fanOut: [String] = []
+        for index in 1...95 {
+            let code = String(format: "000.00.%02d.B%02d", index / 100 + 10, index % 100)
+            let record = AgencyRecord(code: try AgencyCode(validating: code), name: "Cơ quan thử \(index)",
+                                      shortName: "CQ\(index)", level: 2, group: "B")
+            if try await directory.find(code: code) == nil { try await Agency(record: record).create(on: app.db) }
+            fanOut.append(code)
+        }
+
+        let port = Int.random(in: 20_000...60_000)
+        app.http.server.configuration.hostname = "127.0.0.1"
+        app.http.server.configuration.port = port
+        try await app.asyncBoot()
+        try await app.server.start(address: nil)
+        let hubURL = URL(string: "http://127.0.0.1:\(port)")!
+
+        let demo = try DemoPKI(keyKind: .rsa(bits: 2048), sharedPersonKey: false)
+        try await app.pki.addAnchors(pem: demo.root.certificatePEM, source: "bench", actor: .commandLine)
+        var parties: [String: Party] = [:]
+        for code in [sender] + receivers {
+            let issued = try demo.issueAgency(code: code, name: "Cơ quan \(code)")
+            try await app.pki.bind(certificatePEM: issued.certificatePEM, agencyCode: code, kind: "agency", username: nil,
+                                   actor: .commandLine, agencies: directory)
+            let agency = try await directory.require(code: code)
+            let system = try await SystemCredentials(db: app.db).issue(
+                agency: agency, systemID: "bench-" + code.replacingOccurrences(of: ".", with: ""), name: "bench", actor: .commandLine)
+            let credentials = HubCredentials(systemID: system.system.systemID, secret: system.secret)
+            parties[code] = Party(code: code, key: issued.key, chain: [issued.certificate.derBytes, demo.root.certificate.derBytes],
+                                  caller: SystemCredentials.Caller(system: system.system, agency: agency),
+                                  client: ExchangeClient(hub: hubURL, credentials: credentials))
+        }
+        guard let g22 = parties[sender] else { return }
+
+        func sign(_ message: EdXMLMessage, by party: Party) throws -> Data {
+            try XMLSigner.signEdXML(try EdXMLWriter.write(message), key: party.key, certificateChainDER: party.chain)
+        }
+        var serial = 0
+        func documents(_ count: Int, attachment: Int, to recipients: [String]) throws -> [Data] {
+            try (0..<count).map { _ in
+                serial += 1
+                var spec = DocumentSpec(from: Organization(organId: sender, organName: "Văn phòng Chính phủ"),
+                                        to: recipients.map { Organization(organId: $0, organName: "Cơ quan \($0)") },
+                                        codeNumber: String(serial), codeNotation: "VPCP-BENCH", typeName: "Công văn",
+                                        subject: String(repeating: "V/v kết nối, liên thông phần mềm quản lý văn bản; ", count: 20))
+                spec.content = String(repeating: "Nội dung tóm tắt của văn bản điện tử gửi qua Trục liên thông. ", count: 40)
+                spec.place = "Hà Nội"
+                spec.promulgationDate = "2026/11/23"
+                spec.files = [.init(name: "a.pdf", contentType: "application/pdf",
+                                    data: Data((0..<attachment).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ serial) }))]
+                return try sign(.document(EdXMLBuilder.document(spec)), by: g22)
+            }
+        }
+        let hub = HubService(app: app)
+        let concurrency = 32
+
+        // Throughput: the same pipeline over HTTP (ExchangeClient) and in-process (HubService).
+        for (name, attachment, target, count) in [("10 KB", 2_500, 2_000.0, Int(seconds * 1_500)),
+                                                  ("100 KB attachment", 75_000, 500.0, Int(seconds * 400))] {
+            let httpDocs = try documents(count, attachment: attachment, to: receivers)
+            let localDocs = try documents(count, attachment: attachment, to: receivers)
+            report("[\(label)] signed document size, \(name)", Double(httpDocs[0].count) / 1024, "KB", "-")
+            let http = try await load(httpDocs, concurrency: concurrency) { data in _ = try await g22.client.submit(data) }
+            let local = try await load(localDocs, concurrency: concurrency) { data in
+                _ = try await hub.submit(data, caller: g22.caller, requestID: nil)
+            }
+            report("[\(label)] accepted over HTTP, \(name)", http.rate, "msg/s", "≥ \(Int(target))")
+            report("[\(label)] accept latency p50 (HTTP, \(concurrency) in flight), \(name)", http.p50 * 1000, "ms", "-")
+            report("[\(label)] accept latency p99 (HTTP, \(concurrency) in flight), \(name)", http.p99 * 1000, "ms", "-")
+            report("[\(label)] accepted in-process (no HTTP), \(name)", local.rate, "msg/s", "-")
+            report("[\(label)] HTTP / in-process, \(name)", http.rate / local.rate, "ratio", "≥ 0.6")
+        }
+
+        // Status relay: receivers answer 01 at 100 documents/s; the sender long-polls.
+        let relayDocs = try documents(300, attachment: 2_500, to: [receivers[0]])
+        var relayParsed: [DocumentMessage] = []
+        for data in relayDocs {
+            _ = try await g22.client.submit(data)
+            if case .document(let document) = try EdXMLReader.read(data).message { relayParsed.append(document) }
+        }
+        // The earlier rounds left statuses nowhere, but documents in the receivers' inboxes: clear them.
+        for code in receivers { try await drain(parties[code]!.client) }
+        guard let h41 = parties[receivers[0]] else { return }
+        let statuses = try relayParsed.map {
+            try sign(.status(EdXMLBuilder.status(.arrived, for: $0, from: Organization(organId: h41.code))), by: h41)
+        }
+        let sentAt = LockedDictionary()
+        let watcher = Task { () -> [Double] in
+            var latencies: [Double] = []
+            while latencies.count < statuses.count {
+                let items = try await g22.client.inbox(type: .status, limit: 500, wait: .seconds(10))
+                let now = ContinuousClock.now
+                for item in items {
+                    if let sent = sentAt.get(item.documentID ?? "") { latencies.append(secondsOf(now - sent)) }
+                    _ = try await g22.client.acknowledge(item.messageID, outcome: .done)
+                }
+                if items.isEmpty { break }
+            }
+            return latencies
+        }
+        let relayStart = ContinuousClock.now
+        for (index, status) in statuses.enumerated() {
+            try await Task.sleep(until: relayStart + .milliseconds(10 * index))
+            sentAt.set(relayParsed[index].header.documentId ?? "", ContinuousClock.now)
+            _ = try await h41.client.submit(status)
+        }
+        let relay = try await watcher.value.sorted()
+        report("[\(label)] status relay until the sender's long-poll returns, p50 (100 documents/s)", percentile(relay, 0.5) * 1000, "ms", "-")
+        report("[\(label)] status relay until the sender's long-poll returns, p99 (100 documents/s)", percentile(relay, 0.99) * 1000, "ms", "≤ 100")
+
+        // Fan-out: one document to 95 recipients, committed (one at a time).
+        let wide = try documents(100, attachment: 2_500, to: fanOut)
+        var wideLatency: [Double] = []
+        for data in wide {
+            let start = ContinuousClock.now
+            _ = try await g22.client.submit(data)
+            wideLatency.append(secondsOf(ContinuousClock.now - start))
+        }
+        wideLatency.sort()
+        report("[\(label)] one document to 95 recipients committed, p50", percentile(wideLatency, 0.5) * 1000, "ms", "-")
+        report("[\(label)] one document to 95 recipients committed, p99", percentile(wideLatency, 0.99) * 1000, "ms", "≤ 50")
+
+        // Duplicate check against `storedMessages` stored messages.
+        let fillStart = ContinuousClock.now
+        let hashes = try await fill(app, count: storedMessages)
+        report("[\(label)] stored messages for the duplicate check", Double(try await countMessages(app)), "messages",
+               "1,000,000")
+        report("[\(label)] time to insert them (bulk, not the hub path)", secondsOf(ContinuousClock.now - fillStart), "s", "-")
+        var lookups: [Double] = []
+        for hash in hashes {
+            let start = ContinuousClock.now
+            _ = try await hub.findDuplicate(sender: sender, sha256: hash)
+            lookups.append(secondsOf(ContinuousClock.now - start))
+        }
+        lookups.sort()
+        report("[\(label)] duplicate check (indexed look-up), p50", percentile(lookups, 0.5) * 1000, "ms", "-")
+        report("[\(label)] duplicate check (indexed look-up), p99", percentile(lookups, 0.99) * 1000, "ms", "≤ 2")
+        // And a whole repeated submission over HTTP, which the duplicate check answers.
+        let repeated = Array(relayDocs.prefix(200))
+        var repeats: [Double] = []
+        for data in repeated {
+            let start = ContinuousClock.now
+            _ = try await g22.client.submit(data)
+            repeats.append(secondsOf(ContinuousClock.now - start))
+        }
+        repeats.sort()
+        report("[\(label)] repeated submission answered over HTTP (parse + hash + check), p99", percentile(repeats, 0.99) * 1000, "ms", "-")
+    }
+
+    struct LoadResult {
+        var rate: Double
+        var p50: Double
+        var p99: Double
+    }
+
+    private static func load(_ items: [Data], concurrency: Int,
+                             _ body: @escaping @Sendable (Data) async throws -> Void) async throws -> LoadResult {
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            let lanes = (0..<concurrency).map { lane in stride(from: lane, to: items.count, by: concurrency).map { items[$0] } }
+            for lane in lanes {
+                group.addTask {
+                    var out: [Double] = []
+                    for data in lane {
+                        let begin = ContinuousClock.now
+                        try await body(data)
+                        out.append(secondsOf(ContinuousClock.now - begin))
+                    }
+                    return out
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all.sorted()
+        }
+        let elapsed = secondsOf(ContinuousClock.now - start)
+        return LoadResult(rate: Double(items.count) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+    }
+
+    private static func drain(_ client: ExchangeClient) async throws {
+        while true {
+            let items = try await client.inbox(limit: 500)
+            if items.isEmpty { return }
+            for item in items { _ = try await client.acknowledge(item.messageID, outcome: .done) }
+        }
+    }
+
+    /// Bulk-inserts `count` message rows (metadata only, as after payload retention) and returns a
+    /// sample of their hashes to look up.
+    private static func fill(_ app: Application, count: Int) async throws -> [String] {
+        let existing = try await countMessages(app)
+        var seq = Int64(existing + 1_000_000_000)
+        var sample: [String] = []
+        let batch = 500
+        var inserted = 0
+        while inserted < count {
+            // 20,000 rows per transaction, 500 per statement.
+            var statements: [[(UUID, Int64, String)]] = []
+            for _ in 0..<40 where inserted < count {
+                let n = min(batch, count - inserted)
+                var rows: [(UUID, Int64, String)] = []
+                for _ in 0..<n {
+                    seq += 1
+                    let hash = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                        + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                    if sample.count < 2_000, Int.random(in: 0..<max(count / 2_000, 1)) == 0 { sample.append(hash) }
+                    rows.append((UUID(), seq, hash))
+                }
+                statements.append(rows)
+                inserted += n
+            }
+            let work = statements
+            try await app.db.transaction { tx in
+                for rows in work {
+                    var insert = tx.sql.insert(into: "exchange_messages")
+                        .columns("id", "seq", "kind", "business_type", "sender_code", "sender_system", "document_id",
+                                 "recipients", "sha256", "size", "receipt_json", "receipt_cms", "accepted_ms")
+                    for (id, seq, hash) in rows {
+                        insert = insert.values(SQLBind(id), SQLBind(seq), SQLBind("document"), SQLBind(0), SQLBind(sender),
+                                               SQLBind("bench"), SQLBind("\(sender),2020/01/01,\(seq)/FILL"),
+                                               SQLBind("[]"), SQLBind(hash), SQLBind(Int64(10_000)), SQLBind("{}"),
+                                               SQLBind(Data()), SQLBind(Int64(1_600_000_000_000)))
+                    }
+                    try await insert.run()
+                }
+            }
+        }
+        return sample
+    }
+
+    private static func countMessages(_ app: Application) async throws -> Int {
+        guard let row = try await app.db.sql.raw("SELECT COUNT(*) AS n FROM exchange_messages").first() else { return 0 }
+        return try row.decode(column: "n", as: Int.self)
+    }
+
+    static func secondsOf(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
+    }
+}
+
+/// Send times by document, shared between the sending loop and the long-polling watcher.
+private final class LockedDictionary: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: ContinuousClock.Instant] = [:]
+
+    func set(_ key: String, _ value: ContinuousClock.Instant) {
+        lock.lock()
+        values[key] = value
+        lock.unlock()
+    }
+
+    func get(_ key: String) -> ContinuousClock.Instant? {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[key]
+    }
+}
