@@ -7,6 +7,7 @@
 #   PG_TEST_PORT  the TCP port (listens on 127.0.0.1 only)
 #   PG_TEST_DIR   the temp folder (data, socket, log), removed by pg_stop
 # Set PG_KEEP_LOG=/some/file before pg_stop to keep the server log.
+# Set PG_DURABLE=1 before pg_start for durable commits (fsync on; benchmarks), off otherwise.
 
 # Not inherited: a cluster belongs to the shell that started it.
 PG_TEST_DIR=
@@ -108,14 +109,16 @@ pg_start() {
         return 1
     fi
 
+    local durable=off
+    [[ -n "${PG_DURABLE:-}" ]] && durable=on
     # Settings for a disposable test server: loopback only, socket in our
     # folder (not /var/run/postgresql), durability off for speed.
     cat >>"$PG_TEST_DIR/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_TEST_DIR/sock'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $durable
+synchronous_commit = $durable
+full_page_writes = $durable
 max_connections = 200
 logging_collector = off
 EOF

@@ -445,24 +445,11 @@ struct HubAdminController: RouteCollection {
         enum CodingKeys: String, CodingKey { case returnTo = "return_to" }
     }
 
-    static let notDead = GovError("delivery_not_dead", .conflict,
-                                  vi: "Chỉ gửi lại được lượt chuyển phát đã hỏng (dead) hoặc bị từ chối (failed).",
-                                  en: "Only a dead or failed delivery can be redelivered.")
-
     @Sendable func redeliver(req: Request) async throws -> Response {
         let code = try await scope(req)?.code
         let deliveryID = try uuidParameter(req, notFound: HubError.deliveryNotFound)
         let form = try? req.content.decode(RedeliverForm.self)
-        // Read-only check first: a delivery on its way (or done) is never put back by this page.
-        guard let row = try await req.db.sql.select().column("state").column("message_id").from("exchange_deliveries")
-            .where("id", .equal, deliveryID).first() else { throw HubError.deliveryNotFound }
-        let messageID = try row.decode(column: "message_id", as: UUID.self)
-        if let code {
-            guard let message = try await req.hub.message(id: messageID), message.senderCode == code else {
-                throw HubError.deliveryNotFound
-            }
-        }
-        guard ["dead", "failed"].contains(try row.decode(column: "state", as: String.self)) else { throw Self.notDead }
+        // The service refuses a delivery that is on its way or done, and another agency's.
         let delivery = try await req.hub.redeliver(deliveryID: deliveryID, sender: code, actor: req.auditActor)
         req.application.inboxSignal.notify([delivery.recipientCode])
         req.flash("success", "hub.flash.redelivered", ["recipient": delivery.recipientCode])

@@ -135,7 +135,7 @@ struct HubService: Sendable {
         let systemID = caller.system.systemID
         let accepted: Accepted
         do {
-            accepted = try await db.atomically { tx in
+            accepted = try await app.ingestBatcher.run(on: app.db) { tx in
                 if let original = try await findDuplicate(sender: routing.sender, sha256: sha, on: tx) {
                     return Accepted(message: original, duplicate: true)
                 }
@@ -586,6 +586,11 @@ struct HubService: Sendable {
             guard let message = try await message(id: delivery.messageId), message.senderCode == sender else {
                 throw HubError.deliveryNotFound
             }
+        }
+        guard ["dead", "failed"].contains(delivery.state) else {
+            throw GovError("delivery_not_dead", .conflict,
+                           vi: "Chỉ gửi lại được lượt chuyển phát đã hỏng hoặc bị báo lỗi (trạng thái hiện tại: \(delivery.state)).",
+                           en: "Only a dead or failed delivery can be redelivered (it is \(delivery.state)).")
         }
         let now = Self.nowMillis()
         try await db.atomically { tx in

@@ -100,6 +100,16 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
         task.withLockedValue { $0?.cancel(); $0 = nil }
     }
 
+    /// Waits for the round in flight, so that nothing touches the application after it is gone.
+    func shutdownAsync(_ application: Application) async {
+        let running = task.withLockedValue { task -> Task<Void, Never>? in
+            defer { task = nil }
+            return task
+        }
+        running?.cancel()
+        await running?.value
+    }
+
     struct Claimed: Decodable, Sendable {
         var id: UUID
         var messageId: UUID

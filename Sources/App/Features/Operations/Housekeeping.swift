@@ -4,8 +4,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Vapor
 
-/// Periodic clean-up while `serve` runs: expired web sessions, and sign-in failure counts that
-/// have been quiet for a day (so old typos do not count towards a future lock-out). Each step is
+/// Periodic clean-up while `serve` runs: expired web sessions, sign-in failure counts that have
+/// been quiet for a day (so old typos do not count towards a future lock-out), and the hub's
+/// retention rules. Each step is
 /// an idempotent delete, so several nodes may run it at once.
 final class Housekeeping: LifecycleHandler, Sendable {
     private let task = NIOLockedValueBox<RepeatedTask?>(nil)
@@ -35,6 +36,12 @@ final class Housekeeping: LifecycleHandler, Sendable {
         do {
             try await WebSessionDriver.sweep(app.db)
             try await AccountService.forgetQuietFailures(on: app.db)
+            if app.govConfig.hub.workers {
+                let purged = try await HubService(app: app).purge()
+                if purged.payloads + purged.messages > 0 {
+                    app.logger.info("hub retention: \(purged.payloads) payloads purged, \(purged.messages) messages deleted")
+                }
+            }
         } catch {
             app.logger.warning("housekeeping failed: \(String(reflecting: error))")
         }
