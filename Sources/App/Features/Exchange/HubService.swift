@@ -462,10 +462,13 @@ struct HubService: Sendable {
             throw HubError.purged
         }
         if message.senderCode != agency || message.recipientCodes.contains(agency) {
-            try await db.sql.update("exchange_deliveries").set("state", to: "delivered")
-                .set("delivered_ms", to: Self.nowMillis())
-                .where("message_id", .equal, id).where("recipient_code", .equal, agency).where("state", .equal, "pending")
-                .run()
+            // In a transaction, so that on SQLite it queues behind the other writers of this node.
+            let now = Self.nowMillis()
+            try await db.atomically { tx in
+                try await tx.sql.update("exchange_deliveries").set("state", to: "delivered").set("delivered_ms", to: now)
+                    .where("message_id", .equal, id).where("recipient_code", .equal, agency).where("state", .equal, "pending")
+                    .run()
+            }
         }
         return (message, payload)
     }

@@ -107,7 +107,7 @@ struct SystemCredentials: Sendable {
         guard agency.agencyState == .active else { throw Self.agencyLocked }
         if (system.lastUsedAt ?? .distantPast) < Date().addingTimeInterval(-60) {
             system.lastUsedAt = Date()
-            try await system.save(on: db)
+            try await db.atomically { tx in try await system.save(on: tx) }
         }
         return Caller(system: system, agency: agency)
     }
