@@ -27,8 +27,10 @@ struct ChainedLog: Sendable {
     @discardableResult
     func append(on db: any Database, draft makeDraft: (Int64) throws -> AuditDraft) async throws -> AuditEntry {
         let sql = db.sql
-        try await sql.raw("UPDATE \(unsafeRaw: headTable) SET seq = seq + 1 WHERE id = 1").run()
-        guard let row = try await sql.raw("SELECT seq, hash FROM \(unsafeRaw: headTable) WHERE id = 1").first() else {
+        // Lock, advance and read the head in one statement (SQLite ≥ 3.35 and PostgreSQL both
+        // have RETURNING).
+        guard let row = try await sql.raw("UPDATE \(unsafeRaw: headTable) SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .first() else {
             throw GovError("audit_head_missing", .conflict, vi: "Thiếu đầu chuỗi nhật ký.", en: "The log chain head is missing.")
         }
         let seq = try row.decode(column: "seq", as: Int64.self)
