@@ -51,12 +51,13 @@ final class HubHarness: @unchecked Sendable {
             config.hub.webhookBaseDelayMillis = 50
             adjust(&config)
         }) { app in
-            let port = Int.random(in: 20_000...60_000)
+            
             app.http.server.configuration.hostname = "127.0.0.1"
-            app.http.server.configuration.port = port
+            app.http.server.configuration.port = 0 // the system picks a free one
             // Lifecycle handlers (the push worker) start on boot, which a bare server start skips.
             try await app.asyncBoot()
             try await app.server.start(address: nil)
+            guard let port = app.http.server.shared.localAddress?.port else { throw TestFailure("the hub has no port") }
             let harness = HubHarness(app: app, port: port)
             do {
                 try await harness.prepare()
@@ -162,25 +163,24 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 
     let app: Application
-    let port: Int
+    private(set) var port = 0
     private let lock = NSLock()
     private var recorded: [Call] = []
     private var remainingFailures: Int
 
     var url: URL { URL(string: "http://127.0.0.1:\(port)/hook")! }
 
-    private init(app: Application, port: Int, failures: Int) {
+    private init(app: Application, failures: Int) {
         self.app = app
-        self.port = port
         self.remainingFailures = failures
     }
 
     static func start(failures: Int) async throws -> WebhookReceiver {
         let app = try await Application.make(.testing)
-        let port = Int.random(in: 20_000...60_000)
+        
         app.http.server.configuration.hostname = "127.0.0.1"
-        app.http.server.configuration.port = port
-        let receiver = WebhookReceiver(app: app, port: port, failures: failures)
+        app.http.server.configuration.port = 0 // the system picks a free one
+        let receiver = WebhookReceiver(app: app, failures: failures)
         app.on(.POST, "hook", body: .collect(maxSize: "10mb")) { req -> HTTPStatus in
             let body = req.body.data.map { Data(buffer: $0) } ?? Data()
             let call = Call(body: body, timestamp: Int(req.headers.first(name: "X-GovOffice-Timestamp") ?? "") ?? 0,
@@ -188,6 +188,7 @@ final class WebhookReceiver: @unchecked Sendable {
             return receiver.record(call)
         }
         try await app.server.start(address: nil)
+        receiver.port = app.http.server.shared.localAddress?.port ?? 0
         return receiver
     }
 

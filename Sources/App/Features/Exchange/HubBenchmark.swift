@@ -94,11 +94,12 @@ public enum HubBenchmark {
             fanOut.append(code)
         }
 
-        let port = Int.random(in: 20_000...60_000)
+        
         app.http.server.configuration.hostname = "127.0.0.1"
-        app.http.server.configuration.port = port
+        app.http.server.configuration.port = 0 // the system picks a free one
         try await app.asyncBoot()
         try await app.server.start(address: nil)
+        let port = app.http.server.shared.localAddress?.port ?? 0
         let hubURL = URL(string: "http://127.0.0.1:\(port)")!
 
         let demo = try DemoPKI(keyKind: .rsa(bits: 2048), sharedPersonKey: false)
