@@ -154,6 +154,28 @@ struct HubTests {
         }
     }
 
+    @Test("A replacement is a document of its own that names this sender's replaced document")
+    func replacement() async throws {
+        try await H.run { hub in
+            let (original, signed) = try hub.document(from: H.g22, to: [H.h41], number: "110")
+            _ = try await hub.client(H.g22).submit(signed)
+            _ = try await hub.drain(H.h41)
+            let originalID = try #require(original.header.documentId)
+            let replacement = EdXMLBuilder.replacement(H.spec(from: H.g22, to: [H.h41], number: "111"), replacing: [originalID])
+            let sent = try await hub.client(H.g22).submit(try hub.sign(.document(replacement), as: H.g22))
+            #expect(sent.businessType == 3)
+            #expect(try await hub.drain(H.h41).map(\.messageID) == [sent.messageID])
+            _ = try await hub.client(H.h41).submit(try hub.status(.arrived, for: replacement, from: H.h41))
+            #expect(try await hub.client(H.g22).history(sent.messageID).recipients.first?.latestStatus == "01")
+            // Replacing a document the sender never sent is refused.
+            let stray = EdXMLBuilder.replacement(H.spec(from: H.g22, to: [H.h41], number: "112"),
+                                                 replacing: ["000.00.00.G22,2026/11/23,999/VPCP-TH"])
+            await expectHubError("original_not_found", status: 404) {
+                try await hub.client(H.g22).submit(try hub.sign(.document(stray), as: H.g22))
+            }
+        }
+    }
+
     @Test("Long-poll returns as soon as a status arrives")
     func longPoll() async throws {
         try await H.run { hub in
