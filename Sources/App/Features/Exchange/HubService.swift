@@ -302,8 +302,7 @@ struct HubService: Sendable {
         case .document:
             switch routing.businessType {
             case .new, .replacement:
-                if let existing = try await findRoot(documentId: routing.documentId, sender: routing.sender, on: db) {
-                    _ = existing
+                if try await findRoot(documentId: routing.documentId, sender: routing.sender, on: db) != nil {
                     throw HubError.documentConflict(routing.documentId)
                 }
                 for replaced in routing.replacedDocumentIds {
@@ -528,7 +527,8 @@ struct HubService: Sendable {
     func history(id: UUID, agency: String?) async throws -> (Message, [RecipientHistory]) {
         guard let message = try await message(id: id) else { throw HubError.notFound }
         if let agency, message.senderCode != agency { throw HubError.notFound }
-        let rootID = message.kind == "document" ? (message.rootId ?? message.id) : (message.rootId ?? message.id)
+        // A revocation, update or status belongs to its root document; a root is its own.
+        let rootID = message.rootId ?? message.id
         let parties = try await parties(of: rootID, on: db)
         let deliveries = try await deliveries(of: message.id)
         let related = try await db.sql.select().columns(Message.columns.map { SQLIdentifier($0) }).from("exchange_messages")
