@@ -35,6 +35,25 @@ struct AgencyDirectory: Sendable {
             .reduce(into: [UUID: String]()) { map, agency in if let id = agency.id { map[id] = agency.code } }
     }
 
+    /// The agencies with the given ids (any missing are left out).
+    func agencies(ids: Set<UUID>) async throws -> [Agency] {
+        guard !ids.isEmpty else { return [] }
+        return try await Agency.query(on: db).filter(\.$id ~~ ids).all()
+    }
+
+    /// Name and state of each given code that is in the directory, read with SQLKit: the hub asks
+    /// this for every message's recipients, where Fluent's model decoding would cost more than the query.
+    func summaries(codes: Set<String>) async throws -> [String: (name: String, state: AgencyState)] {
+        guard !codes.isEmpty else { return [:] }
+        var out: [String: (name: String, state: AgencyState)] = [:]
+        for row in try await db.sql.select().column("code").column("name").column("state").from(Agency.schema)
+            .where("code", .in, Array(codes)).all() {
+            let state = AgencyState(rawValue: try row.decode(column: "state", as: String.self)) ?? .active
+            out[try row.decode(column: "code", as: String.self)] = (try row.decode(column: "name", as: String.self), state)
+        }
+        return out
+    }
+
     /// A unit by id.
     func department(id: UUID) async throws -> Department? {
         try await Department.find(id, on: db)

@@ -235,31 +235,22 @@ struct ClientTool: ParsableCommand {
         func execute(_ app: Application) async throws {
             let client = try connection.client()
             var seen = 0
-            while count.map({ seen < $0 }) ?? true {
-                let items: [InboxItem]
-                do {
-                    items = try await client.inbox(wait: .seconds(wait))
-                } catch {
-                    guard error.isRetryable else { throw ClientTool.failure(error) }
-                    FileHandle.standardError.write(Data("\(error.code): \(error.en); retrying\n".utf8))
-                    try await Task.sleep(for: .seconds(2))
-                    continue
-                }
-                for item in items {
+            do {
+                // ExchangeClient's watch long-polls, backs off on transport errors and yields each
+                // waiting message once.
+                for try await item in client.watch(wait: .seconds(wait)) {
                     let id = item.messageID.uuidString.lowercased()
-                    do {
-                        if let out {
-                            let fetched = try await client.fetch(item.messageID)
-                            try ToolFiles.write(fetched.bytes, to: "\(out)/\(item.sequence)-\(id).edxml")
-                            _ = try await client.acknowledge(item.messageID, outcome: .done)
-                        }
-                    } catch let error as ExchangeClientError {
-                        throw ClientTool.failure(error)
+                    if let out {
+                        let fetched = try await client.fetch(item.messageID)
+                        try ToolFiles.write(fetched.bytes, to: "\(out)/\(item.sequence)-\(id).edxml")
+                        _ = try await client.acknowledge(item.messageID, outcome: .done)
                     }
                     print("\(id)  #\(item.sequence)  \(item.kind.rawValue)  \(item.sender)  \(item.statusCode ?? item.documentID ?? "")")
                     seen += 1
-                    if let count, seen >= count { break }
+                    if let count, seen >= count { return }
                 }
+            } catch let error as ExchangeClientError {
+                throw ClientTool.failure(error)
             }
         }
     }

@@ -240,7 +240,7 @@ struct HubAPIController: RouteCollection {
     }
 
     struct ReceiptResponse: Content {
-        var receipt: [String: JSONValue]
+        var receipt: HubService.Receipt
         var receipt_json: String
         var signature_cms: String
         var certificate_pem: String
@@ -249,7 +249,7 @@ struct HubAPIController: RouteCollection {
     @Sendable func receipt(req: Request) async throws -> ReceiptResponse {
         let caller = try caller(req)
         let (json, cms) = try await req.hub.receipt(id: try id(req), agency: caller.agency.code)
-        let parsed = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(json.utf8))) ?? [:]
+        let parsed = try JSONDecoder().decode(HubService.Receipt.self, from: Data(json.utf8))
         return ReceiptResponse(receipt: parsed, receipt_json: json, signature_cms: cms.base64EncodedString(),
                                certificate_pem: try req.application.hubSeal().chainPEM)
     }
@@ -325,34 +325,6 @@ struct HubAPIController: RouteCollection {
         let delivery = try await req.hub.redeliver(deliveryID: deliveryID, sender: caller.agency.code, actor: req.systemActor)
         req.application.inboxSignal.notify([delivery.recipientCode])
         return RedeliverResponse(delivery_id: delivery.id, state: delivery.state)
-    }
-}
-
-/// Any JSON value, to hand the receipt back as an object as well as its signed text.
-enum JSONValue: Codable, Sendable {
-    case string(String), number(Double), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let value): try container.encode(value)
-        case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
-        case .bool(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        case .null: try container.encodeNil()
-        }
     }
 }
 

@@ -24,7 +24,6 @@ struct HubAdminController: RouteCollection {
                                     vi: "Bạn không có quyền xem trục liên thông của cơ quan này.",
                                     en: "You may not view this agency's document exchange.")
 
-    static let deliveryStates = ["pending", "delivered", "acknowledged", "failed", "dead"]
     static let perPage = 50
     /// How far back the status-feedback table looks.
     static let feedbackDays = 30
@@ -57,7 +56,7 @@ struct HubAdminController: RouteCollection {
     }
 
     private func stateLabel(_ req: Request, _ state: String) -> String {
-        (Self.deliveryStates + ["removed"]).contains(state) ? req.t("hub.state.\(state)") : state
+        (HubService.deliveryStates + ["removed"]).contains(state) ? req.t("hub.state.\(state)") : state
     }
 
     private func statusDescription(_ req: Request, _ code: String?) -> String? {
@@ -70,11 +69,6 @@ struct HubAdminController: RouteCollection {
     /// Messages that involve `code`: sent by it or with a delivery to it.
     private static func messagesInvolving(_ code: String) -> SQLQueryString {
         "(sender_code = \(bind: code) OR id IN (SELECT message_id FROM exchange_deliveries WHERE recipient_code = \(bind: code)))"
-    }
-
-    /// Deliveries that involve `code`: to it, or of messages it sent.
-    private static func deliveriesInvolving(_ code: String) -> SQLQueryString {
-        "(recipient_code = \(bind: code) OR message_id IN (SELECT id FROM exchange_messages WHERE sender_code = \(bind: code)))"
     }
 
     // MARK: Overview
@@ -125,11 +119,8 @@ struct HubAdminController: RouteCollection {
         let sql = req.db.sql
 
         // Connected agencies: those with at least one system, with each system's webhook.
-        var systemQuery = AgencySystem.query(on: req.db).sort(\.$systemID)
-        if let agency { systemQuery = systemQuery.filter(\.$agency.$id == (try agency.requireID())) }
-        let systems = try await systemQuery.all()
-        let agencyIDs = Set(systems.map { $0.$agency.id })
-        let agencies = agencyIDs.isEmpty ? [] : try await Agency.query(on: req.db).filter(\.$id ~~ agencyIDs).all()
+        let systems = try await req.systemCredentials.list(agency: agency)
+        let agencies = try await req.agencies.agencies(ids: Set(systems.map { $0.$agency.id }))
         let hooks = try await req.webhooks.list(agency: code)
         let hookBySystem = Dictionary(hooks.map { ($0.systemId, $0.url) }, uniquingKeysWith: { _, last in last })
         var agencyRows: [AgencyRow] = []
@@ -156,14 +147,8 @@ struct HubAdminController: RouteCollection {
         let traffic = kinds.map { CountRow(key: $0, label: kindLabel(req, $0), count: trafficCounts[$0] ?? 0) }
 
         // Deliveries by state.
-        var stateQuery = sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("exchange_deliveries")
-        if let code { stateQuery = stateQuery.where(Self.deliveriesInvolving(code)) }
-        var stateCounts: [String: Int] = [:]
-        for row in try await stateQuery.groupBy("state").all() {
-            stateCounts[try row.decode(column: "state", as: String.self)] = try row.decode(column: "n", as: Int.self)
-        }
-        let states = Self.deliveryStates + stateCounts.keys.filter { !Self.deliveryStates.contains($0) }.sorted()
+        let stateCounts = try await req.hub.deliveryCounts(involving: code)
+        let states = HubService.deliveryStates + stateCounts.keys.filter { !HubService.deliveryStates.contains($0) }.sorted()
         let deliveries = states.map { CountRow(key: $0, label: stateLabel(req, $0), count: stateCounts[$0] ?? 0) }
 
         // Status feedback: of the documents each agency received in the window, how many have a
@@ -198,9 +183,7 @@ struct HubAdminController: RouteCollection {
     }
 
     private func agencyNames(_ req: Request, _ codes: Set<String>) async throws -> [String: String] {
-        guard !codes.isEmpty else { return [:] }
-        return try await Agency.query(on: req.db).filter(\.$code ~~ codes).all()
-            .reduce(into: [String: String]()) { $0[$1.code] = $1.name }
+        try await req.agencies.summaries(codes: codes).mapValues(\.name)
     }
 
     // MARK: Messages

@@ -86,15 +86,16 @@ public enum HubBenchmark {
         // 95 connected recipients for the fan-out figure.
         let directory = AgencyDirectory(db: app.db)
         var fanOut: [String] = []
+        var records: [AgencyRecord] = []
         for index in 1...95 {
             let code = String(format: "000.00.%02d.B%02d", index / 100 + 10, index % 100)
-            let record = AgencyRecord(code: try AgencyCode(validating: code), name: "Cơ quan thử \(index)",
-                                      shortName: "CQ\(index)", level: 2, group: "B")
-            if try await directory.find(code: code) == nil { try await Agency(record: record).create(on: app.db) }
+            records.append(AgencyRecord(code: try AgencyCode(validating: code), name: "Cơ quan thử \(index)",
+                                        shortName: "CQ\(index)", level: 2, group: "B"))
             fanOut.append(code)
         }
+        let imported = try await directory.importCSV(AgencyCSV.write(records), by: .commandLine)
+        guard imported.succeeded else { throw GovError("bench_agencies", .invalid, vi: "\(imported.errors)", en: "\(imported.errors)") }
 
-        
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = 0 // the system picks a free one
         try await app.asyncBoot()

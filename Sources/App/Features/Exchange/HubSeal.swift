@@ -42,13 +42,7 @@ struct HubSeal: Sendable {
                 """)
         }
         do {
-            let rootCert = "\(config.pkiDirectory)/root-ca.pem", rootKey = "\(config.pkiDirectory)/root-ca.key"
-            let demo: DemoPKI
-            if FileManager.default.fileExists(atPath: rootCert), FileManager.default.fileExists(atPath: rootKey) {
-                demo = try DemoPKI(rootCertificatePEM: try ToolFiles.text(rootCert), rootKeyPEM: try ToolFiles.text(rootKey))
-            } else {
-                demo = try DemoPKI(keyKind: .p256, sharedPersonKey: false)
-            }
+            let demo = try DemoCertificates.root(in: config.pkiDirectory).demo
             let key = try SoftwareSigningKey.generate(.p256)
             let subject = try DistinguishedName {
                 CountryName("VN")

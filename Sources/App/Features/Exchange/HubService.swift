@@ -197,15 +197,10 @@ struct HubService: Sendable {
 
     /// Every addressed agency must be in the directory and active; all bad ones are named at once.
     private func checkRecipients(_ codes: [String]) async throws {
-        let wanted = Set(codes)
-        guard !wanted.isEmpty else { return }
-        let rows = try await db.sql.select().column("code").column("state").from(Agency.schema)
-            .where("code", .in, Array(wanted)).all()
-        var states: [String: String] = [:]
-        for row in rows { states[try row.decode(column: "code", as: String.self)] = try row.decode(column: "state", as: String.self) }
-        let unknown = codes.filter { states[$0] == nil }
+        let known = try await AgencyDirectory(db: db).summaries(codes: Set(codes))
+        let unknown = codes.filter { known[$0] == nil }
         if !unknown.isEmpty { throw HubError.recipientsUnknown(unknown) }
-        let locked = codes.filter { states[$0] != AgencyState.active.rawValue }
+        let locked = codes.filter { known[$0]?.state != .active }
         if !locked.isEmpty { throw HubError.recipientsLocked(locked) }
     }
 
@@ -227,18 +222,6 @@ struct HubService: Sendable {
 
     /// The receipt's exact bytes: sorted keys, so anyone can re-create and check them.
     static func receiptJSON(_ message: Message, recipients: [String], seq: Int64) -> String {
-        struct Receipt: Encodable {
-            var message_id: String
-            var sha256: String
-            var size: Int64
-            var sender: String
-            var sender_system: String
-            var kind: String
-            var document_id: String
-            var recipients: [String]
-            var accepted_at: String
-            var evidence_seq: Int64
-        }
         let receipt = Receipt(message_id: message.id.uuidString.lowercased(), sha256: message.sha256, size: message.size,
                               sender: message.senderCode, sender_system: message.senderSystem, kind: message.kind,
                               document_id: message.documentId, recipients: recipients,
@@ -246,6 +229,20 @@ struct HubService: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(data: encoder.encode(receipt), encoding: .utf8)) ?? "{}"
+    }
+
+    /// What the hub's seal signs for every accepted message; stored and signed as sorted-key JSON.
+    struct Receipt: Codable, Sendable {
+        var message_id: String
+        var sha256: String
+        var size: Int64
+        var sender: String
+        var sender_system: String
+        var kind: String
+        var document_id: String
+        var recipients: [String]
+        var accepted_at: String
+        var evidence_seq: Int64
     }
 
     // MARK: Routing plan
@@ -458,10 +455,7 @@ struct HubService: Sendable {
     /// The payload of a message `agency` may see; marks the agency's delivery as delivered.
     func fetch(id: UUID, agency: String) async throws -> (Message, Data) {
         let message = try await visibleMessage(id: id, agency: agency)
-        guard let row = try await db.sql.select().column("payload").from("exchange_messages").where("id", .equal, id).first(),
-              let payload = try row.decode(column: "payload", as: Data?.self) else {
-            throw HubError.purged
-        }
+        guard let payload = try await payload(of: id) else { throw HubError.purged }
         if message.senderCode != agency || message.recipientCodes.contains(agency) {
             // In a transaction, so that on SQLite it queues behind the other writers of this node.
             let now = Self.nowMillis()
@@ -472,6 +466,12 @@ struct HubService: Sendable {
             }
         }
         return (message, payload)
+    }
+
+    /// The stored bytes of a message; nil once retention purged them (or for an unknown id).
+    func payload(of id: UUID) async throws -> Data? {
+        try await db.sql.select().column("payload").from("exchange_messages").where("id", .equal, id).first()?
+            .decode(column: "payload", as: Data?.self)
     }
 
     /// Records the recipient's acknowledgement; repeating it changes nothing.
@@ -553,6 +553,26 @@ struct HubService: Sendable {
             .where("id", .equal, id).first() else { throw HubError.notFound }
         return (try row.decode(column: "receipt_json", as: String.self), try row.decode(column: "receipt_cms", as: Data.self))
     }
+
+    /// Deliveries by state (those to or from `agency`, or all), for `/metrics` and the admin page.
+    func deliveryCounts(involving agency: String? = nil) async throws -> [String: Int] {
+        var query = db.sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from("exchange_deliveries")
+        if let agency { query = query.where(Self.deliveriesInvolving(agency)) }
+        var counts = Dictionary(uniqueKeysWithValues: Self.deliveryStates.map { ($0, 0) })
+        for row in try await query.groupBy("state").all() {
+            counts[try row.decode(column: "state", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        return counts
+    }
+
+    /// Deliveries that involve `agency`: to it, or of messages it sent.
+    static func deliveriesInvolving(_ agency: String) -> SQLQueryString {
+        "(recipient_code = \(bind: agency) OR message_id IN (SELECT id FROM exchange_messages WHERE sender_code = \(bind: agency)))"
+    }
+
+    /// Every state a delivery passes through, in order.
+    static let deliveryStates = ["pending", "delivered", "acknowledged", "failed", "dead"]
 
     // MARK: Dead letters
 

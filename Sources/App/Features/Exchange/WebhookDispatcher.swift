@@ -171,9 +171,7 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
         let settings = app.govConfig.hub
         var outcome: String?
         do {
-            guard let row = try await app.db.sql.select().column("payload").from("exchange_messages")
-                .where("id", .equal, delivery.messageId).first(),
-                  let payload = try row.decode(column: "payload", as: Data?.self) else {
+            guard let payload = try await hub.payload(of: delivery.messageId) else {
                 outcome = "payload purged"
                 try await finish(delivery, error: outcome, dead: true, app: app)
                 return

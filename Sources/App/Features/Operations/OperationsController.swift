@@ -48,14 +48,9 @@ struct OperationsController: RouteCollection {
     }
 
     @Sendable func metrics(req: Request) async throws -> Response {
-        // Delivery counts come from the database, so every node reports the shared queue.
-        if let rows = try? await req.db.sql.raw("SELECT state, COUNT(*) AS n FROM exchange_deliveries GROUP BY state").all() {
-            var counts = ["pending": 0, "delivered": 0, "acknowledged": 0, "failed": 0, "dead": 0]
-            for row in rows {
-                if let state = try? row.decode(column: "state", as: String.self), let n = try? row.decode(column: "n", as: Int.self) {
-                    counts[state] = n
-                }
-            }
+        // Delivery counts come from the database, so every node reports the shared queue. Before
+        // the first migration the table is missing: the other series are still served.
+        if let counts = try? await req.hub.deliveryCounts() {
             for (state, n) in counts { req.application.hubMetrics.pending(n, state: state) }
         }
         var buffer: [UInt8] = []

@@ -25,21 +25,23 @@ enum DemoCertificates {
         }
     }
 
+    /// The demo root CA of `directory`: the one written there before, or a new one written now.
+    /// `pki demo` and the hub's demo seal share it, so the seal chains to the CA `pki demo` trusts.
+    static func root(in directory: String) throws -> (demo: DemoPKI, reused: Bool) {
+        let rootCert = "\(directory)/root-ca.pem", rootKey = "\(directory)/root-ca.key"
+        if FileManager.default.fileExists(atPath: rootCert), FileManager.default.fileExists(atPath: rootKey) {
+            return (try DemoPKI(rootCertificatePEM: try ToolFiles.text(rootCert), rootKeyPEM: try ToolFiles.text(rootKey)), true)
+        }
+        let demo = try DemoPKI()
+        try ToolFiles.writePEM([demo.root.certificatePEM], to: rootCert)
+        try ToolFiles.writePEM([demo.root.keyPEM], to: rootKey, secret: true)
+        return (demo, false)
+    }
+
     static func create(_ app: Application) async throws -> Result {
         let directory = app.govConfig.pkiDirectory
-        let rootCert = "\(directory)/root-ca.pem", rootKey = "\(directory)/root-ca.key"
         let files = FileManager.default
-        let demo: DemoPKI
-        let reused: Bool
-        if files.fileExists(atPath: rootCert), files.fileExists(atPath: rootKey) {
-            demo = try DemoPKI(rootCertificatePEM: try ToolFiles.text(rootCert), rootKeyPEM: try ToolFiles.text(rootKey))
-            reused = true
-        } else {
-            demo = try DemoPKI()
-            try ToolFiles.writePEM([demo.root.certificatePEM], to: rootCert)
-            try ToolFiles.writePEM([demo.root.keyPEM], to: rootKey, secret: true)
-            reused = false
-        }
+        let (demo, reused) = try root(in: directory)
         let pki = app.pki
         try await pki.addAnchors(pem: demo.root.certificatePEM, source: "demo", actor: .commandLine)
         let directoryService = AgencyDirectory(db: app.db)
