@@ -80,6 +80,8 @@ struct HubService: Sendable {
     struct Accepted: Sendable {
         var message: Message
         var duplicate: Bool
+        /// For a status: when the document it answers was accepted (for the latency histogram).
+        var rootAcceptedMs: Int64? = nil
     }
 
     static let decodeKeys = SQLRowDecoder.KeyDecodingStrategy.convertFromSnakeCase
@@ -169,7 +171,7 @@ struct HubService: Sendable {
                                                    SQLBind(message.kind), SQLBind("pending"), SQLBind(0), SQLBind(now), SQLBind(now))
                 }
                 if !plan.deliverTo.isEmpty { try await deliveries.run() }
-                return Accepted(message: message, duplicate: false)
+                return Accepted(message: message, duplicate: false, rootAcceptedMs: plan.rootAcceptedMs)
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             // Another node committed the same message (or DocumentId) first.
@@ -181,9 +183,8 @@ struct HubService: Sendable {
         if !accepted.duplicate {
             app.inboxSignal.notify(accepted.message.recipientCodes)
             app.hubMetrics.accepted(kind: accepted.message.kind)
-            if accepted.message.kind == "status", let rootID = accepted.message.rootId,
-               let root = try? await message(id: rootID) {
-                app.hubMetrics.statusLatency(Double(accepted.message.acceptedMs - root.acceptedMs) / 1000)
+            if accepted.message.kind == "status", let rootAcceptedMs = accepted.rootAcceptedMs {
+                app.hubMetrics.statusLatency(Double(accepted.message.acceptedMs - rootAcceptedMs) / 1000)
             }
         }
         return accepted
@@ -252,6 +253,8 @@ struct HubService: Sendable {
     struct Plan: Sendable {
         var rootID: UUID?
         var deliverTo: [String]
+        /// When the root document was accepted (known to the plan, which read it).
+        var rootAcceptedMs: Int64? = nil
         var newParties: [String] = []
         var partyUpdates: [(agency: String, progress: String?, latest: String?, pending: String??, revoked: Bool?, active: Bool?)] = []
 
@@ -375,7 +378,8 @@ struct HubService: Sendable {
         if code != .revokeRequest, let refusal = StatusFlow.check(code, after: state, byOriginalSender: byOriginalSender) {
             throw HubError.statusNotAllowed(vi: refusal.vi, en: refusal.en)
         }
-        var plan = Plan(rootID: root.id, deliverTo: [code == .revokeRequest ? partyCode : root.senderCode])
+        var plan = Plan(rootID: root.id, deliverTo: [code == .revokeRequest ? partyCode : root.senderCode],
+                        rootAcceptedMs: root.acceptedMs)
         switch code {
         case .revokeRequest:
             plan.partyUpdates.append((partyCode, nil, code.rawValue, .some("revocation"), nil, nil))
@@ -400,11 +404,9 @@ struct HubService: Sendable {
     /// The message if `agency` sent it or is one of its recipients; otherwise not found, so that
     /// nobody learns whether another agency's message exists.
     func visibleMessage(id: UUID, agency: String) async throws -> Message {
-        guard let message = try await message(id: id) else { throw HubError.notFound }
-        if message.senderCode == agency { return message }
-        let delivery = try await db.sql.select().column("id").from("exchange_deliveries")
-            .where("message_id", .equal, id).where("recipient_code", .equal, agency).first()
-        guard delivery != nil else { throw HubError.notFound }
+        // `recipients` lists exactly the agencies the message has deliveries for.
+        guard let message = try await message(id: id),
+              message.senderCode == agency || message.recipientCodes.contains(agency) else { throw HubError.notFound }
         return message
     }
 
@@ -456,7 +458,7 @@ struct HubService: Sendable {
     func fetch(id: UUID, agency: String) async throws -> (Message, Data) {
         let message = try await visibleMessage(id: id, agency: agency)
         guard let payload = try await payload(of: id) else { throw HubError.purged }
-        if message.senderCode != agency || message.recipientCodes.contains(agency) {
+        if message.recipientCodes.contains(agency) {
             // In a transaction, so that on SQLite it queues behind the other writers of this node.
             let now = Self.nowMillis()
             try await db.atomically { tx in
