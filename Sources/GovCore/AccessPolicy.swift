@@ -22,6 +22,13 @@ public enum AccessPolicy {
         p.isSystemAdmin || p.isAgencyAdmin(of: agencyID)
     }
 
+    /// Who may look at an agency's traffic on the document-exchange hub (messages, traces, dead letters):
+    /// system admins everywhere; that agency's admin and its clerks (văn thư), who send and receive its documents.
+    /// Acting on it (redelivering) stays with ``canManageSystems(ofAgency:_:)``.
+    public static func canViewExchange(ofAgency agencyID: UUID, _ p: Principal) -> Bool {
+        p.isSystemAdmin || p.isAgencyAdmin(of: agencyID) || (p.has(.clerk) && p.agencyID == agencyID)
+    }
+
     /// System admins read every audit log, including the whole log (`agencyID` nil);
     /// an agency admin only its own agency's entries and never the whole log.
     public static func canViewAudit(ofAgency agencyID: UUID?, _ p: Principal) -> Bool {

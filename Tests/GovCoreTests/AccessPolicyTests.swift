@@ -70,6 +70,17 @@ import Testing
         #expect(grantable == Set(Role.allCases).subtracting([.systemAdmin]))
     }
 
+    @Test func clerksLookAtTheirOwnAgencysExchangeOnly() {
+        let clerk = principal([.clerk], agency: agencyA)
+        #expect(AccessPolicy.canViewExchange(ofAgency: agencyA, clerk))
+        #expect(!AccessPolicy.canViewExchange(ofAgency: agencyB, clerk))
+        #expect(!AccessPolicy.canManageSystems(ofAgency: agencyA, clerk))
+        #expect(!AccessPolicy.canViewExchange(ofAgency: agencyA, principal([.clerk], agency: nil)))
+        #expect(!AccessPolicy.canViewExchange(ofAgency: agencyA, principal([.leader, .specialist], agency: agencyA)))
+        #expect(AccessPolicy.canViewExchange(ofAgency: agencyA, principal([.agencyAdmin], agency: agencyA)))
+        #expect(AccessPolicy.canViewExchange(ofAgency: agencyB, principal([.systemAdmin], agency: agencyA)))
+    }
+
     @Test func agencyAdminWithoutAgencyManagesNothing() {
         let admin = principal([.agencyAdmin], agency: nil)
         #expect(!AccessPolicy.canViewUsers(ofAgency: agencyA, admin))

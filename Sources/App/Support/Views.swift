@@ -59,6 +59,8 @@ extension Request {
                 item("/admin/users", "nav.users", "nav-users")
                 item("/admin/systems", "nav.systems", "nav-systems")
                 item("/admin/audit", "nav.audit", "nav-audit")
+            }
+            if principal.isSystemAdmin || principal.has(.agencyAdmin) || principal.has(.clerk) {
                 item("/admin/hub", "hub.nav", "nav-hub")
             }
             if principal.isSystemAdmin { item("/admin/pki", "nav.pki", "nav-pki") }

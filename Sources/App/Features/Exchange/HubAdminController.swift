@@ -28,11 +28,19 @@ struct HubAdminController: RouteCollection {
     /// How far back the status-feedback table looks.
     static let feedbackDays = 30
 
-    /// nil: every agency (system administrators); otherwise the agency administrator's own agency.
-    private func scope(_ req: Request) async throws -> Agency? {
+    /// nil: every agency (system administrators); otherwise the user's own agency, which its admin and
+    /// clerks may look at (`acting`: only its admin may act on it).
+    private func scope(_ req: Request, acting: Bool = false) async throws -> Agency? {
         let principal = try req.requirePrincipal()
-        return try await req.agencies.scope(principal, asked: nil, allowed: AccessPolicy.canManageSystems,
+        return try await req.agencies.scope(principal, asked: nil,
+                                            allowed: acting ? AccessPolicy.canManageSystems : AccessPolicy.canViewExchange,
                                             refusal: Self.forbidden)
+    }
+
+    /// Whether the page may offer the redeliver button.
+    private func mayAct(_ req: Request) -> Bool {
+        guard let principal = req.principal else { return false }
+        return principal.isSystemAdmin || principal.has(.agencyAdmin)
     }
 
     // MARK: Formatting
@@ -330,6 +338,7 @@ struct HubAdminController: RouteCollection {
         // An agency that is not the document's sender sees only its own lines.
         let seesAll = code == nil || root.senderCode == code
 
+        let mayAct = mayAct(req)
         var deliveries = try await hub.deliveries(of: message.id)
         if let code, message.senderCode != code { deliveries = deliveries.filter { $0.recipientCode == code } }
         let deliveryRows = deliveries.map { delivery in
@@ -338,7 +347,7 @@ struct HubAdminController: RouteCollection {
                         ackReason: delivery.ackReason, created: Self.time(delivery.createdMs),
                         delivered: Self.time(delivery.deliveredMs), acknowledged: Self.time(delivery.acknowledgedMs),
                         dead: Self.time(delivery.deadMs),
-                        canRedeliver: delivery.state == "dead" && (code == nil || message.senderCode == code))
+                        canRedeliver: mayAct && delivery.state == "dead" && (code == nil || message.senderCode == code))
         }
 
         // The document's matrix (none if its root is gone under retention).
@@ -410,6 +419,7 @@ struct HubAdminController: RouteCollection {
     struct DeadBody: Encodable {
         var agencyCode: String?
         var rows: [DeadRow]
+        var canRedeliver: Bool
     }
 
     @Sendable func deadLetters(req: Request) async throws -> Response {
@@ -420,7 +430,7 @@ struct HubAdminController: RouteCollection {
                     sender: $0.senderCode, recipient: $0.recipientCode, documentId: $0.documentId, attempts: $0.attempts,
                     lastError: $0.lastError, dead: Self.time($0.deadMs))
         }
-        return try await req.renderPage("admin/hub_dead_letters", title: "hub.dead.title", DeadBody(agencyCode: code, rows: rows))
+        return try await req.renderPage("admin/hub_dead_letters", title: "hub.dead.title", DeadBody(agencyCode: code, rows: rows, canRedeliver: mayAct(req)))
     }
 
     struct RedeliverForm: Content {
@@ -429,7 +439,7 @@ struct HubAdminController: RouteCollection {
     }
 
     @Sendable func redeliver(req: Request) async throws -> Response {
-        let code = try await scope(req)?.code
+        let code = try await scope(req, acting: true)?.code
         let deliveryID = try uuidParameter(req, notFound: HubError.deliveryNotFound)
         let form = try? req.content.decode(RedeliverForm.self)
         // The service refuses a delivery that is on its way or done, and another agency's.
