@@ -31,6 +31,9 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 
     // HTTP
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxBodyBytes)
+    // No route takes a text/plain body; Vapor's plain-text decoder would turn a form sent as
+    // text/plain into 400 "invalid value in field: " instead of 415.
+    ContentConfiguration.global.use(decoder: PlainTextBodyRefused(), for: .plainText)
     app.middleware = .init()
     let drain = RequestDrain()
     app.middleware.use(drain)
@@ -139,4 +142,12 @@ func routes(_ app: Application) throws {
     try api.register(collection: HubAPIController())
     // Browser-session JSON reads (GET only, so no CSRF token is needed).
     try api.grouped(sessions, SessionAuthMiddleware()).register(collection: UsersAPIController())
+}
+
+/// The decoder for text/plain request bodies: every form and API route decodes JSON, URL-encoded
+/// or multipart content, so a text/plain body is an unsupported media type (415 with the error body).
+struct PlainTextBodyRefused: ContentDecoder {
+    func decode<D: Decodable>(_ decodable: D.Type, from body: ByteBuffer, headers: HTTPHeaders) throws -> D {
+        throw Abort(.unsupportedMediaType)
+    }
 }

@@ -1,0 +1,163 @@
+"""The declared access table: every route of `govoffice routes`, who may use it, and whether the
+object it acts on belongs to an agency.
+
+test_access_matrix.py FAILS when `govoffice routes` lists a route this table does not classify,
+so every new subsystem adds its routes here (and a request for them: `target`, `body`).
+
+Who (`access`):
+  PUBLIC        anyone, signed in or not (pages, the public directory, operations endpoints)
+  SIGNED_IN     any signed-in person; anonymous: 303 to /login (GET page) or 401
+  SYSTEM_ADMIN  users with the system_admin role; other people 403; anonymous 303/401
+  AGENCY_ADMIN  system admins for every agency; agency admins for their own agency only; others 403
+  HUB_ADMIN     like AGENCY_ADMIN, the agency being the one the hub object involves (acting: redeliver)
+  HUB_VIEW      looking at the hub's traffic: like HUB_ADMIN, and also the agency's clerks (văn thư)
+                for their own agency (AccessPolicy.canViewExchange)
+  SYSTEM        agency systems by API key (X-SystemId + X-SecretKey); people and anonymous 401
+`scoped`: the object belongs to an agency (path id or `agency` parameter). A principal of another
+agency is refused with a status from `deny_other` (403, or 404 where the server hides that the
+object exists: hub messages, deliveries, webhooks).
+
+`target` names the fixture that gives the path parameter / query for a target agency
+(conftest.World.targets[target][agency]); `body` names the request body factory in
+test_access_matrix.BODIES. Bodies are chosen so that an allowed call is harmless (no lock, no
+session lost; invalid input where the change itself would hurt) while still passing the
+authorization check; a refused call must change nothing anyway.
+"""
+
+from dataclasses import dataclass, field
+
+ROLES = ["system_admin", "agency_admin", "clerk", "leader", "specialist", "cabinet_member",
+         "reporting_officer", "citizen", "business"]
+
+PUBLIC, SIGNED_IN, SYSTEM_ADMIN, AGENCY_ADMIN, HUB_ADMIN, HUB_VIEW, SYSTEM = (
+    "public", "signed_in", "system_admin", "agency_admin", "hub_admin", "hub_view", "system")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str                      # as `govoffice routes` prints it (":name" parameters)
+    access: str
+    scoped: bool = False
+    target: str | None = None      # fixture for path parameters / query (see module doc)
+    body: str | None = None        # body factory name
+    deny_other: tuple = (403,)     # statuses for a principal of another agency
+    last: bool = False             # run after the other routes (it ends the session)
+    prepare: str | None = None     # a fixture made fresh for every request (e.g. a webhook to delete)
+    note: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+HIDDEN = (404,)
+
+ROUTES = [
+    # Operations (OperationsController): public on purpose (balancers, Prometheus, integrators).
+    Route("GET", "/healthz", PUBLIC),
+    Route("GET", "/readyz", PUBLIC),
+    Route("GET", "/metrics", PUBLIC, note="no secrets: counters by route pattern"),
+    Route("GET", "/openapi.yaml", PUBLIC),
+    # Sign-in (AuthController)
+    Route("GET", "/login", PUBLIC),
+    Route("POST", "/login", PUBLIC, body="login_wrong"),
+    Route("POST", "/logout", PUBLIC, last=True),
+    Route("GET", "/lang/:code", PUBLIC, target="lang"),
+    Route("GET", "/favicon.ico", PUBLIC),
+    # Home
+    Route("GET", "/", SIGNED_IN),
+    # Agency directory (AgencyController, AgencyAPIController)
+    Route("GET", "/agencies", PUBLIC),
+    Route("GET", "/agencies.csv", PUBLIC),
+    Route("GET", "/agencies/:code", PUBLIC, target="agency_code"),
+    Route("GET", "/admin/agencies/import", SYSTEM_ADMIN),
+    Route("POST", "/admin/agencies/import", SYSTEM_ADMIN, body="csv_invalid"),
+    Route("POST", "/admin/agencies/:code/state", SYSTEM_ADMIN, target="agency_code", body="state_active"),
+    Route("POST", "/admin/agencies/:code/departments", SYSTEM_ADMIN, target="agency_code", body="department"),
+    Route("GET", "/api/v1/agencies", PUBLIC),
+    Route("GET", "/api/v1/agencies/:code", PUBLIC, target="agency_code"),
+    # Accounts (UserAdminController, UsersAPIController)
+    Route("GET", "/admin/users", AGENCY_ADMIN, scoped=True, target="agency_query"),
+    Route("GET", "/admin/users/new", AGENCY_ADMIN, scoped=True, target="agency_query"),
+    Route("POST", "/admin/users", AGENCY_ADMIN, scoped=True, body="new_user"),
+    Route("GET", "/admin/users/:id", AGENCY_ADMIN, scoped=True, target="user"),
+    Route("POST", "/admin/users/:id", AGENCY_ADMIN, scoped=True, target="user", body="user_update"),
+    Route("POST", "/admin/users/:id/password", AGENCY_ADMIN, scoped=True, target="user", body="password"),
+    Route("POST", "/admin/users/:id/unlock", AGENCY_ADMIN, scoped=True, target="user"),
+    Route("GET", "/api/v1/users", AGENCY_ADMIN, scoped=True, target="agency_query"),
+    # Agency systems (SystemAdminController, SystemAPIController)
+    Route("GET", "/admin/systems", AGENCY_ADMIN, scoped=True, target="agency_query"),
+    Route("POST", "/admin/systems", AGENCY_ADMIN, scoped=True, body="new_system"),
+    Route("POST", "/admin/systems/:id/rotate", AGENCY_ADMIN, scoped=True, target="system_rotate"),
+    Route("POST", "/admin/systems/:id/revoke", AGENCY_ADMIN, scoped=True, target="system_revoke"),
+    Route("GET", "/api/v1/system/whoami", SYSTEM),
+    # Audit (AuditController)
+    Route("GET", "/admin/audit", AGENCY_ADMIN, scoped=True, target="agency_query"),
+    Route("GET", "/admin/audit/verify", SYSTEM_ADMIN),
+    # PKI (PKIAdminController): bodies are invalid, so an allowed call is a 4xx that changes nothing.
+    Route("GET", "/admin/pki", SYSTEM_ADMIN),
+    Route("POST", "/admin/pki/trust", SYSTEM_ADMIN, body="pem_garbage"),
+    Route("POST", "/admin/pki/untrust", SYSTEM_ADMIN, body="fingerprint_unknown"),
+    Route("POST", "/admin/pki/crl", SYSTEM_ADMIN, body="pem_garbage"),
+    Route("POST", "/admin/pki/revoke", SYSTEM_ADMIN, body="revoke_bad_reason"),
+    Route("POST", "/admin/pki/bind", SYSTEM_ADMIN, body="bind_garbage"),
+    # Hub admin pages (HubAdminController)
+    Route("GET", "/admin/hub", HUB_VIEW),
+    Route("GET", "/admin/hub/messages", HUB_VIEW),
+    Route("GET", "/admin/hub/messages/:id", HUB_VIEW, scoped=True, target="message_to", deny_other=HIDDEN),
+    Route("GET", "/admin/hub/dead-letters", HUB_VIEW),
+    Route("POST", "/admin/hub/deliveries/:id/redeliver", HUB_ADMIN, scoped=True, target="delivery_from",
+          deny_other=HIDDEN, note="own: 409 delivery_not_dead"),
+    # The hub API (HubAPIController): agency systems only.
+    Route("POST", "/api/v1/exchange/messages", SYSTEM, scoped=True, body="edxml_from_target",
+          note="another agency's document: 403 sender_mismatch"),
+    Route("GET", "/api/v1/exchange/inbox", SYSTEM),
+    Route("GET", "/api/v1/exchange/messages/:id", SYSTEM, scoped=True, target="message_to", deny_other=HIDDEN),
+    Route("POST", "/api/v1/exchange/messages/:id/ack", SYSTEM, scoped=True, target="message_to", body="ack_done",
+          deny_other=HIDDEN),
+    Route("GET", "/api/v1/exchange/messages/:id/history", SYSTEM, scoped=True, target="message_from",
+          deny_other=HIDDEN),
+    Route("GET", "/api/v1/exchange/messages/:id/receipt", SYSTEM, scoped=True, target="message_from",
+          deny_other=HIDDEN),
+    Route("POST", "/api/v1/exchange/webhooks", SYSTEM, body="webhook"),
+    Route("GET", "/api/v1/exchange/webhooks", SYSTEM),
+    Route("DELETE", "/api/v1/exchange/webhooks/:id", SYSTEM, scoped=True, target="webhook", prepare="webhook",
+          deny_other=HIDDEN),
+    Route("GET", "/api/v1/exchange/dead-letters", SYSTEM),
+    Route("POST", "/api/v1/exchange/deliveries/:id/redeliver", SYSTEM, scoped=True, target="delivery_from",
+          deny_other=HIDDEN, note="own: 409 delivery_not_dead"),
+]
+
+
+def key(method: str, path: str) -> tuple:
+    return (method.upper(), path)
+
+
+TABLE = {key(r.method, r.path): r for r in ROUTES}
+
+
+def expected(route: Route, principal, target_agency: str | None) -> str:
+    """'allow', 'deny_auth' (no or wrong kind of credentials), 'deny_role' (403) or 'deny_other'."""
+    kind, roles, agency = principal.kind, principal.roles, principal.agency
+    if route.access == PUBLIC:
+        return "allow"
+    if route.access == SYSTEM:
+        if kind != "system":
+            return "deny_auth"
+        if route.scoped and target_agency != agency:
+            return "deny_other"
+        return "allow"
+    # Routes for people.
+    if kind != "user":
+        return "deny_auth"
+    if route.access == SIGNED_IN:
+        return "allow"
+    if "system_admin" in roles:
+        return "allow"
+    if route.access == SYSTEM_ADMIN:
+        return "deny_role"
+    # AGENCY_ADMIN / HUB_ADMIN / HUB_VIEW
+    managers = {"agency_admin", "clerk"} if route.access == HUB_VIEW else {"agency_admin"}
+    if not (managers & roles) or agency is None:
+        return "deny_role"
+    if route.scoped and target_agency != agency:
+        return "deny_other"
+    return "allow"
