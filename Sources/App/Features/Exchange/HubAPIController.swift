@@ -38,7 +38,7 @@ struct HubAPIController: RouteCollection {
     // MARK: Submit
 
     struct SubmitResponse: Content {
-        var message_id: UUID
+        var message_id: String
         var duplicate: Bool
         var kind: String
         var business_type: Int
@@ -72,10 +72,10 @@ struct HubAPIController: RouteCollection {
             let accepted = try await req.hub.submit(Data(buffer: body), caller: caller, requestID: req.id)
             let message = accepted.message
             let response = SubmitResponse(
-                message_id: message.id, duplicate: accepted.duplicate, kind: message.kind, business_type: message.businessType,
+                message_id: message.id.apiString, duplicate: accepted.duplicate, kind: message.kind, business_type: message.businessType,
                 document_id: message.documentId, status_code: message.statusCode, recipients: message.recipientCodes,
                 sha256: message.sha256, size: message.size, accepted_at: HubTime.iso(message.acceptedMs),
-                receipt_url: "/api/v1/exchange/messages/\(message.id.uuidString.lowercased())/receipt")
+                receipt_url: "/api/v1/exchange/messages/\(message.id.apiString)/receipt")
             return try await response.encodeResponse(status: accepted.duplicate ? .ok : .created, for: req)
         } catch let error as GovError {
             metrics.refused(reason: error.code)
@@ -92,7 +92,7 @@ struct HubAPIController: RouteCollection {
     }
 
     struct InboxEntry: Content {
-        var message_id: UUID
+        var message_id: String
         var kind: String
         var business_type: Int
         var sender: String
@@ -130,7 +130,7 @@ struct HubAPIController: RouteCollection {
         }
         let items = try await req.hub.inbox(agency: caller.agency.code, kind: query.type, limit: limit, wait: .seconds(wait))
         return Items(items: items.map {
-            InboxEntry(message_id: $0.messageId, kind: $0.kind, business_type: $0.businessType, sender: $0.senderCode,
+            InboxEntry(message_id: $0.messageId.apiString, kind: $0.kind, business_type: $0.businessType, sender: $0.senderCode,
                        document_id: $0.documentId, status_code: $0.statusCode, subject: $0.subject, size: $0.size,
                        accepted_at: HubTime.iso($0.acceptedMs), sequence: $0.seq, attempts: $0.attempts)
         })
@@ -143,7 +143,7 @@ struct HubAPIController: RouteCollection {
         let (message, payload) = try await req.hub.fetch(id: try id(req), agency: caller.agency.code)
         var headers = HTTPHeaders()
         headers.contentType = .xml
-        headers.add(name: "X-Message-Id", value: message.id.uuidString.lowercased())
+        headers.add(name: "X-Message-Id", value: message.id.apiString)
         headers.add(name: "X-Message-Sha256", value: message.sha256)
         headers.add(name: "X-Message-Sequence", value: String(message.seq))
         return Response(status: .ok, headers: headers, body: .init(data: payload))
@@ -155,7 +155,7 @@ struct HubAPIController: RouteCollection {
     }
 
     struct AckResponse: Content {
-        var message_id: UUID
+        var message_id: String
         var state: String
         var acknowledged_at: String?
     }
@@ -184,7 +184,7 @@ struct HubAPIController: RouteCollection {
         }
         let delivery = try await req.hub.acknowledge(id: messageID, agency: caller.agency.code,
                                                      failed: body.outcome == "failed" ? reason : nil)
-        return AckResponse(message_id: messageID, state: delivery.state, acknowledged_at: HubTime.iso(delivery.acknowledgedMs))
+        return AckResponse(message_id: messageID.apiString, state: delivery.state, acknowledged_at: HubTime.iso(delivery.acknowledgedMs))
     }
 
     // MARK: History and receipt
@@ -193,7 +193,7 @@ struct HubAPIController: RouteCollection {
         var code: String?
         var at: String
         var description: String?
-        var message_id: UUID
+        var message_id: String
     }
 
     struct RecipientEntry: Content {
@@ -209,7 +209,7 @@ struct HubAPIController: RouteCollection {
     }
 
     struct HistoryResponse: Content {
-        var message_id: UUID
+        var message_id: String
         var document_id: String
         var accepted_at: String
         var business_type: Int
@@ -224,7 +224,7 @@ struct HubAPIController: RouteCollection {
 
     static func historyResponse(_ message: HubService.Message, _ lines: [HubService.RecipientHistory]) -> HistoryResponse {
         HistoryResponse(
-            message_id: message.id, document_id: message.documentId, accepted_at: HubTime.iso(message.acceptedMs),
+            message_id: message.id.apiString, document_id: message.documentId, accepted_at: HubTime.iso(message.acceptedMs),
             business_type: message.businessType,
             recipients: lines.map { line in
                 RecipientEntry(
@@ -234,7 +234,7 @@ struct HubAPIController: RouteCollection {
                     attempts: line.delivery?.attempts ?? 0, last_error: line.delivery?.lastError,
                     latest_status: line.party?.latestStatus, latest_status_at: HubTime.iso(line.party?.latestStatusMs),
                     statuses: line.statuses.map {
-                        StatusEntry(code: $0.statusCode, at: HubTime.iso($0.acceptedMs), description: $0.subject, message_id: $0.id)
+                        StatusEntry(code: $0.statusCode, at: HubTime.iso($0.acceptedMs), description: $0.subject, message_id: $0.id.apiString)
                     })
             })
     }
@@ -262,7 +262,7 @@ struct HubAPIController: RouteCollection {
     }
 
     struct WebhookResponse: Content {
-        var id: UUID
+        var id: String
         var url: String
         var created_at: String
     }
@@ -277,14 +277,14 @@ struct HubAPIController: RouteCollection {
                                           en: "Send JSON {\"url\": \"https://…\", \"secret\": \"…\"}.")
         }
         let hook = try await req.webhooks.register(url: body.url, secret: body.secret, caller: caller, actor: req.systemActor)
-        return try await WebhookResponse(id: hook.id, url: hook.url, created_at: HubTime.iso(hook.createdMs))
+        return try await WebhookResponse(id: hook.id.apiString, url: hook.url, created_at: HubTime.iso(hook.createdMs))
             .encodeResponse(status: .created, for: req)
     }
 
     @Sendable func webhooks(req: Request) async throws -> Items<WebhookResponse> {
         let caller = try caller(req)
         let hooks = try await req.webhooks.list(agency: caller.agency.code)
-        return Items(items: hooks.map { WebhookResponse(id: $0.id, url: $0.url, created_at: HubTime.iso($0.createdMs)) })
+        return Items(items: hooks.map { WebhookResponse(id: $0.id.apiString, url: $0.url, created_at: HubTime.iso($0.createdMs)) })
     }
 
     @Sendable func deleteWebhook(req: Request) async throws -> HTTPStatus {
@@ -297,8 +297,8 @@ struct HubAPIController: RouteCollection {
     // MARK: Dead letters
 
     struct DeadLetterEntry: Content {
-        var delivery_id: UUID
-        var message_id: UUID
+        var delivery_id: String
+        var message_id: String
         var recipient: String
         var attempts: Int
         var last_error: String?
@@ -309,13 +309,13 @@ struct HubAPIController: RouteCollection {
         let caller = try caller(req)
         let letters = try await req.hub.deadLetters(sender: caller.agency.code)
         return Items(items: letters.map {
-            DeadLetterEntry(delivery_id: $0.deliveryId, message_id: $0.messageId, recipient: $0.recipientCode,
+            DeadLetterEntry(delivery_id: $0.deliveryId.apiString, message_id: $0.messageId.apiString, recipient: $0.recipientCode,
                             attempts: $0.attempts, last_error: $0.lastError, dead_at: HubTime.iso($0.deadMs))
         })
     }
 
     struct RedeliverResponse: Content {
-        var delivery_id: UUID
+        var delivery_id: String
         var state: String
     }
 
@@ -324,8 +324,14 @@ struct HubAPIController: RouteCollection {
         let deliveryID = try id(req, notFound: HubError.deliveryNotFound)
         let delivery = try await req.hub.redeliver(deliveryID: deliveryID, sender: caller.agency.code, actor: req.systemActor)
         req.application.inboxSignal.notify([delivery.recipientCode])
-        return RedeliverResponse(delivery_id: delivery.id, state: delivery.state)
+        return RedeliverResponse(delivery_id: delivery.id.apiString, state: delivery.state)
     }
+}
+
+extension UUID {
+    /// An id as the API spells it, in JSON bodies and headers alike: lower case (docs/openapi.yaml).
+    /// Foundation's `Codable` would write `uuidString`, which is upper case.
+    var apiString: String { uuidString.lowercased() }
 }
 
 extension Request {
