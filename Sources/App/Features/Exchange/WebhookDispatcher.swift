@@ -188,8 +188,9 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
             request.headers.add(name: "X-GovOffice-Signature",
                                 value: WebhookSignature.sign(body: payload, secret: delivery.secret, timestamp: timestamp))
             request.body = .bytes(ByteBuffer(data: payload))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let deadline = NIODeadline.now() + pushTimeout
+            let response = try await HTTPClient.shared.execute(request, deadline: deadline)
+            await drain(response, before: deadline)
             if (200..<300).contains(Int(response.status.code)) {
                 outcome = nil
             } else {
@@ -207,6 +208,25 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
             }
         } catch {
             app.logger.warning("webhook outcome not recorded: \(String(reflecting: error))")
+        }
+    }
+
+    /// How long one push may take, answer body included; well under `lease`.
+    static let pushTimeout: TimeAmount = .seconds(10)
+
+    /// Reads (and drops) the answer's body, giving up at `deadline`. `execute`'s deadline covers only
+    /// the answer's head, and the client's read timeout is 90 s: a receiver that sends its head and
+    /// then stalls would otherwise keep the push going past its lease, and another node would claim
+    /// the delivery and push it again while the first push is still open.
+    private static func drain(_ response: HTTPClientResponse, before deadline: NIODeadline) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await response.body.collect(upTo: 64 * 1024) }
+            group.addTask {
+                let left = (deadline - NIODeadline.now()).nanoseconds
+                if left > 0 { try? await Task.sleep(nanoseconds: UInt64(left)) }
+            }
+            await group.next()
+            group.cancelAll()  // cancelling the read closes the connection
         }
     }
 
