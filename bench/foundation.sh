@@ -2,7 +2,8 @@
 # Foundation benchmark of the release server on SQLite: start time, idle
 # memory, and throughput/latency of a trivial and a database-backed page.
 # It prints what it measured next to the targets; it never asserts.
-# Output: a table on stdout and bench/results/foundation.json.
+# Output: a table on stdout and bench/results/foundation.json (rows, bench/lib/results.py) with
+# bench/results/foundation.meta.json (binary, wrk duration).
 #
 # Knobs: GOVOFFICE_BENCH_BIN=path uses that binary and skips the release build;
 #        GOVOFFICE_BENCH_DURATION=10s sets wrk's duration.
@@ -11,10 +12,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/common.sh
 source scripts/lib/common.sh
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
 
-BIN=${GOVOFFICE_BENCH_BIN:-.build/release/govoffice}
+BIN=${GOVOFFICE_BENCH_BIN:-$(bench_bin govoffice)}
 DURATION=${GOVOFFICE_BENCH_DURATION:-10s}
-RESULTS_DIR=bench/results
 RUNS=3
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/govoffice-bench.XXXXXX")
@@ -82,8 +84,7 @@ run_wrk() {
 main() {
     local i times=() warm=() seeded
     if [[ -z "${GOVOFFICE_BENCH_BIN:-}" ]]; then
-        log "swift build -c release --product govoffice"
-        run_logged "$TMP/build.log" swift build -c release --product govoffice
+        bench_build govoffice
     fi
     [[ -x "$BIN" ]] || die "$BIN not found"
     ensure_apt wrk curl
@@ -126,50 +127,7 @@ main() {
 
 # report: the table on stdout, the JSON file for later comparison.
 report() {
-    mkdir -p "$RESULTS_DIR"
-    python3 - "$ROWS" "$RESULTS_DIR/foundation.json" "$BIN" <<'PY'
-import json, os, platform, subprocess, sys, time
-
-rows_path, json_path, binary = sys.argv[1:4]
-rows = []
-with open(rows_path, encoding="utf-8") as f:
-    for line in f:
-        measure, value, unit, target, command = line.rstrip("\n").split("\t")
-        try:
-            number = float(value)
-            value = int(number) if number.is_integer() else number
-        except ValueError:
-            pass
-        rows.append({"measure": measure, "value": value, "unit": unit,
-                     "target": target, "command": command})
-
-header = ["measure", "value", "unit", "target", "command"]
-table = [header] + [[str(r[k]) for k in header] for r in rows]
-widths = [max(len(t[i]) for t in table) for i in range(len(header))]
-for n, t in enumerate(table):
-    print(" | ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip())
-    if n == 0:
-        print("-|-".join("-" * w for w in widths))
-
-def git(*args):
-    try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-    except Exception:
-        return None
-
-doc = {
-    "benchmark": "foundation",
-    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    "git_commit": git("rev-parse", "HEAD"),
-    "binary": binary,
-    "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "arch": platform.machine()},
-    "results": rows,
-}
-with open(json_path, "w", encoding="utf-8") as f:
-    json.dump(doc, f, ensure_ascii=False, indent=2)
-    f.write("\n")
-print(f"\n(written to {json_path})")
-PY
+    bench_results foundation "$ROWS" bench/foundation.sh "binary=$BIN" "wrk_duration=$DURATION" "runs=$RUNS"
 }
 
 main "$@"

@@ -3,14 +3,16 @@
 # 10 KB and of one with a 1 MB attachment, with a software key and with the same key on a SoftHSM2
 # token; our verification time relative to `xmlsec1 --verify` of the same signed files in the same
 # run. xmlsec1 is timed as whole processes, so its start-up (process, OpenSSL, CA loading) is
-# measured on its own and also subtracted. Prints a table and bench/results/signatures.json;
-# never asserts.
+# measured on its own and also subtracted. Prints a table and bench/results/signatures.json
+# (bench/lib/results.py); never asserts.
 #
 # Knobs: GOVOFFICE_BENCH_XMLSEC_RUNS_10K (default 50), GOVOFFICE_BENCH_XMLSEC_RUNS_1M (default 20).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/common.sh
 source scripts/lib/common.sh
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
 # shellcheck source=scripts/lib/softhsm.sh
 source scripts/lib/softhsm.sh
 
@@ -22,8 +24,8 @@ done
 RUNS_10K=${GOVOFFICE_BENCH_XMLSEC_RUNS_10K:-50}
 RUNS_1M=${GOVOFFICE_BENCH_XMLSEC_RUNS_1M:-20}
 
-swift build -c release --product SignBench 2>&1 | grep -E "error|Build complete" || true
-BIN=$(swift build -c release --show-bin-path)/SignBench
+bench_build SignBench
+BIN=$(bench_bin SignBench)
 [[ -x "$BIN" ]] || die "signatures.sh: $BIN was not built"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/govoffice-signatures.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -110,19 +112,5 @@ with open(path, "a", encoding="utf-8") as out:
             out.write(f"GovOffice verify ms / (xmlsec1 --verify - start-up) ms, {name}: n/a, not above start-up\t0\tratio\t-\n")
 PY
 
-printf '%-98s | %10s | %-10s | %-6s\n' measure value unit target
-printf '%s\n' "---------------------------------------------------------------------------------------------------|------------|------------|-------"
-while IFS=$'\t' read -r measure value unit target; do
-    printf '%-98s | %10s | %-10s | %-6s\n' "$measure" "$value" "$unit" "$target"
-done <"$ROWS"
-echo "(command: bench/signatures.sh → $BIN; xmlsec1 $(xmlsec1 --version | head -n 1 | awk '{print $2}'))"
-
-python3 - "$ROWS" bench/results/signatures.json <<'PY'
-import json, sys
-rows = [dict(zip(["measure", "value", "unit", "target"], line.rstrip("\n").split("\t")))
-        for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
-for r in rows:
-    r["value"] = float(r["value"])
-    r["command"] = "bench/signatures.sh"
-json.dump(rows, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, indent=1)
-PY
+bench_results signatures "$ROWS" "bench/signatures.sh → $BIN" "binary=$BIN" \
+    "xmlsec1=$(xmlsec1 --version | head -n 1 | awk '{print $2}')"
