@@ -17,12 +17,10 @@ Python 3 standard library only. See tests/crash/README.md.
 
 import argparse
 import hashlib
-import http.client
 import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,122 +28,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+_LIB = str(Path(__file__).resolve().parents[1] / "lib")  # tests/lib: the harnesses' shared code
+if _LIB not in sys.path:
+    sys.path.insert(0, _LIB)
+from hubtest import (AGENCIES, CONNECTION_ERRORS, ServerProcess, agency, edxml_document, free_port,  # noqa: E402
+                     issue_system, run)
 
 SENDER = "000.00.00.G22"
 RECIPIENTS = ["000.00.00.H41", "000.00.00.H37"]
 API = "/api/v1/exchange"
-
-# The structure of Tests/Fixtures/edxml/edoc_new_0.edxml, without the signature
-# (the server runs with GOVOFFICE_UNSIGNED=warn: this test is about durability).
-TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
-<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">
-  <edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">
-    <edXML:edXMLHeader>
-      <edXML:MessageHeader>
-        <edXML:From>
-          <edXML:OrganId>000.00.00.G22</edXML:OrganId>
-          <edXML:OrganizationInCharge>Văn phòng Chính phủ</edXML:OrganizationInCharge>
-          <edXML:OrganName>Văn phòng Chính phủ</edXML:OrganName>
-          <edXML:OrganAdd>Số 1 Hoàng Hoa Thám, Quận Ba Đình, Hà Nội</edXML:OrganAdd>
-          <edXML:Email>vpcp@gov.vn</edXML:Email>
-          <edXML:Telephone>8043100</edXML:Telephone>
-          <edXML:Fax>048989898789</edXML:Fax>
-          <edXML:Website>vpcp.vn</edXML:Website>
-        </edXML:From>
-        <edXML:To>
-          <edXML:OrganId>000.00.00.H41</edXML:OrganId>
-          <edXML:OrganizationInCharge>UBND Tỉnh Nghệ An</edXML:OrganizationInCharge>
-          <edXML:OrganName>UBND Tỉnh Nghệ An</edXML:OrganName>
-          <edXML:OrganAdd>Số 03, đường Trường Thi, Thành phố Vinh, Tỉnh Nghệ An, Việt Nam</edXML:OrganAdd>
-          <edXML:Email>nghean@gov.vn</edXML:Email>
-          <edXML:Telephone>0383 840418</edXML:Telephone>
-          <edXML:Fax>0383 843049</edXML:Fax>
-          <edXML:Website>www.nghean.vn</edXML:Website>
-        </edXML:To>
-        <edXML:To>
-          <edXML:OrganId>000.00.00.H37</edXML:OrganId>
-          <edXML:OrganizationInCharge>UBND Tỉnh Ninh Bình</edXML:OrganizationInCharge>
-          <edXML:OrganName>UBND Tỉnh Ninh Bình</edXML:OrganName>
-          <edXML:OrganAdd>Tỉnh Ninh Bình</edXML:OrganAdd>
-          <edXML:Email>ninhbinh@gov.vn</edXML:Email>
-          <edXML:Telephone>0229 3871 000</edXML:Telephone>
-          <edXML:Fax>0229 3871 001</edXML:Fax>
-          <edXML:Website>www.ninhbinh.gov.vn</edXML:Website>
-        </edXML:To>
-        <edXML:DocumentId>{document_id}</edXML:DocumentId>
-        <edXML:Code>
-          <edXML:CodeNumber>{n}</edXML:CodeNumber>
-          <edXML:CodeNotation>CRASH</edXML:CodeNotation>
-        </edXML:Code>
-        <edXML:PromulgationInfo>
-          <edXML:Place>Hà Nội</edXML:Place>
-          <edXML:PromulgationDate>2026/11/23</edXML:PromulgationDate>
-        </edXML:PromulgationInfo>
-        <edXML:DocumentType>
-          <edXML:Type>1</edXML:Type>
-          <edXML:TypeDetail>0</edXML:TypeDetail>
-          <edXML:TypeName>Công văn</edXML:TypeName>
-        </edXML:DocumentType>
-        <edXML:Subject>Thử nghiệm độ bền của trục, văn bản số {n}</edXML:Subject>
-        <edXML:Content>Văn bản thử nghiệm số {n}: trục bị dừng đột ngột trong khi nhận.</edXML:Content>
-        <edXML:SignerInfo>
-          <edXML:Competence>TL. BO TRUONG</edXML:Competence>
-          <edXML:Position>Chanh van phong</edXML:Position>
-          <edXML:FullName>Nguyen Van Thu</edXML:FullName>
-        </edXML:SignerInfo>
-        <edXML:DueDate>2026/12/31</edXML:DueDate>
-        <edXML:OtherInfo>
-          <edXML:Priority>0</edXML:Priority>
-          <edXML:SphereOfPromulgation>Liên thông văn bản quốc gia</edXML:SphereOfPromulgation>
-          <edXML:TyperNotation>TVC</edXML:TyperNotation>
-          <edXML:PromulgationAmount>2</edXML:PromulgationAmount>
-          <edXML:PageAmount>1</edXML:PageAmount>
-          <edXML:Direction>false</edXML:Direction>
-        </edXML:OtherInfo>
-        <edXML:SteeringType>1</edXML:SteeringType>
-      </edXML:MessageHeader>
-      <edXML:TraceHeaderList>
-        <edXML:Bussiness>
-          <edXML:DocumentId>{document_id}</edXML:DocumentId>
-          <edXML:BussinessDocType>0</edXML:BussinessDocType>
-          <edXML:BussinessDocReason>Văn bản điện tử mới</edXML:BussinessDocReason>
-          <edXML:Paper>0</edXML:Paper>
-          <edXML:StaffInfo>
-            <edXML:Department>Văn thư văn phòng</edXML:Department>
-            <edXML:Staff>Nguyễn Thị Ngọc Trâm</edXML:Staff>
-            <edXML:Email>vanthuvanphong@gov.vn</edXML:Email>
-            <edXML:Mobile>84912000001</edXML:Mobile>
-          </edXML:StaffInfo>
-        </edXML:Bussiness>
-        <edXML:TraceHeader>
-          <edXML:OrganId>000.00.00.G22</edXML:OrganId>
-          <edXML:Timestamp>2026/11/23 08:00:00</edXML:Timestamp>
-        </edXML:TraceHeader>
-      </edXML:TraceHeaderList>
-    </edXML:edXMLHeader>
-    <edXML:edXMLBody>
-      <edXML:edXMLManifest version="1.0">
-        <edXML:Reference>
-          <edXML:ContentId>cid:1</edXML:ContentId>
-          <edXML:ContentType>application/pdf</edXML:ContentType>
-          <edXML:Description>crash-{n}.pdf</edXML:Description>
-          <edXML:AttachmentName>crash-{n}.pdf</edXML:AttachmentName>
-        </edXML:Reference>
-      </edXML:edXMLManifest>
-    </edXML:edXMLBody>
-  </edXML:edXMLEnvelope>
-  <AttachmentEncoded>
-    <Attachment>
-      <ContentId>cid:1</ContentId>
-      <AttachmentName>crash-{n}.pdf</AttachmentName>
-      <Description>crash-{n}.pdf</Description>
-      <ContentType>application/pdf</ContentType>
-      <edXML:ContentTransferEncoded xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">JVBERi0xLjQKJeLjz9MK</edXML:ContentTransferEncoded>
-    </Attachment>
-  </AttachmentEncoded>
-</edXML>
-"""
-
 
 # A processing status from a recipient about document n (the shape of
 # Tests/Fixtures/edxml/status_inbox_01.edxml). Fixed timestamp: a resend after a kill is the same
@@ -186,13 +79,6 @@ STATUS_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 </edXML>
 """
 
-AGENCIES = {
-    "000.00.00.H41": dict(name="UBND Tỉnh Nghệ An", email="nghean@gov.vn", phone="0383 840418", fax="0383 843049",
-                          website="www.nghean.vn",
-                          address="Số 03, đường Trường Thi, Thành phố Vinh, Tỉnh Nghệ An, Việt Nam"),
-    "000.00.00.H37": dict(name="UBND Tỉnh Ninh Bình", email="ninhbinh@gov.vn", phone="0229 3871 000",
-                          fax="0229 3871 001", website="www.ninhbinh.gov.vn", address="Tỉnh Ninh Bình"),
-}
 # What each recipient says about every document it receives, in this order (StatusFlow: 01 → 03).
 STATUS_CODES = ["01", "03"]
 STATUS_TEXT = {"01": "Đã đến - Phần mềm QLVB đã nhận nhưng văn thư chưa xử lý",
@@ -204,7 +90,11 @@ def document_id(n):
 
 
 def build_document(n):
-    return TEMPLATE.format(n=n, document_id=document_id(n)).encode("utf-8")
+    """Document n (G22 -> H41, H37), unsigned: the server runs with GOVOFFICE_UNSIGNED=warn, this test
+    is about durability. The same n gives the same bytes (a resend after a kill)."""
+    return edxml_document(n, document_id(n), [agency(r) for r in RECIPIENTS], "CRASH",
+                          f"Thử nghiệm độ bền của trục, văn bản số {n}",
+                          f"Văn bản thử nghiệm số {n}: trục bị dừng đột ngột trong khi nhận.", f"crash-{n}.pdf")
 
 
 def build_status(n, agency, code):
@@ -216,63 +106,11 @@ def log(msg):
     print(f"[crash {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-# Everything that means "the server is not there right now" (killed, restarting).
-CONNECTION_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, OSError)
-
-
-class Hub:
-    """The server process: start, SIGKILL, restart on the same port, stop."""
+class Hub(ServerProcess):
+    """The server process: start, SIGKILL, restart on the same port, stop (log: WORKDIR/server.log)."""
 
     def __init__(self, args, env, port):
-        self.args = args
-        self.env = env
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc = None
-        self.log_path = os.path.join(args.workdir, "server.log")
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        with open(self.log_path, "ab") as out:
-            out.write(f"\n===== start #{self.starts} =====\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen(
-                [self.args.bin, "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env)
-        self.wait_ready(60)
-
-    def wait_ready(self, seconds):
-        deadline = time.monotonic() + seconds
-        delay = 0.005
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited (code {self.proc.returncode}) before /readyz answered; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.base + "/readyz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except CONNECTION_ERRORS:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"/readyz did not answer 200 within {seconds}s; see {self.log_path}")
-            # Poll fast at first (a warm restart is quick), then back off a little.
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.05)
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(args.bin, env, os.path.join(args.workdir, "server.log"), port=port)
 
 
 def request(base, method, path, system, body=None, content_type=None, timeout=30):
@@ -590,22 +428,6 @@ def guarded(fn, state, name):
     return body
 
 
-def run(cmd, env, what):
-    res = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.stderr.write(res.stdout[-4000:] + res.stderr[-4000:])
-        raise RuntimeError(f"{what} failed (exit {res.returncode}): {' '.join(cmd)}")
-    return res
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def db_query(args, env, sql):
     """Rows of one query, as lists of strings."""
     if args.database == "sqlite":
@@ -639,6 +461,7 @@ def half_written(args, env):
     evidence entry, and the payload of the recorded size. Returns (rows checked, problems)."""
     rows = db_query(args, env, WHOLENESS_SQL)
     problems = []
+    stored = {row[0] for row in rows}
     for mid, kind, recipients, size, length, deliveries, evidence in rows:
         try:
             expected = len(json.loads(recipients))
@@ -651,7 +474,7 @@ def half_written(args, env):
         if deliveries != str(expected) or evidence != "1" or length != size:
             problems.append(f"{mid} ({kind}): {deliveries} deliveries for {expected} recipients, "
                             f"{evidence} evidence entries, payload {length or 'missing'} of {size} bytes")
-    return len(rows), problems
+    return len(rows), problems, stored
 
 
 def verify_evidence(args, env):
@@ -713,14 +536,9 @@ def main():
             with open(path, "wb") as f:
                 f.write(data)
             run([args.bin, "edxml", "validate", path], env, f"edxml validate of {name}")
-        systems = {}
-        for agency in [SENDER] + RECIPIENTS:
-            out = run([args.bin, "systems", "issue", "--agency", agency, "--id", "crash-" + agency.split(".")[-1],
-                       "--name", "Crash test " + agency, "--env"], env, f"systems issue {agency}").stdout
-            creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-            if not creds.get("GOVOFFICE_SYSTEM_ID") or not creds.get("GOVOFFICE_SECRET_KEY"):
-                raise RuntimeError(f"systems issue --env printed no credentials for {agency}: {out!r}")
-            systems[agency] = creds
+        systems = {agency: issue_system(args.bin, env, agency, "crash-" + agency.split(".")[-1],
+                                        "Crash test " + agency)
+                   for agency in [SENDER] + RECIPIENTS}
 
         hub = Hub(args, env, free_port())
         hub.start()
@@ -753,10 +571,16 @@ def main():
                 check_failures.append(f"restart {k}: submissions did not settle within 60 s; not checked")
                 return "NOT CHECKED (submissions did not settle)"
             try:
-                count, problems = half_written(args, env)
+                # What the hub acknowledged before this snapshot (submissions are paused) must be in it.
+                with state.lock:
+                    acknowledged = set(state.acknowledged.values()) | set(state.status_acknowledged.values())
+                count, problems, stored = half_written(args, env)
                 for p in problems[:10]:
                     check_failures.append(f"restart {k}: half-written message {p}")
-                note = f"{count} messages, {len(problems)} half-written"
+                missing = acknowledged - stored
+                for mid in sorted(missing)[:10]:
+                    check_failures.append(f"restart {k}: acknowledged message {mid} is not in the database")
+                note = f"{count} messages, {len(problems)} half-written, {len(missing)} acknowledged missing"
                 if verify:
                     ev = verify_evidence(args, env)
                     evidence_checks += 1
@@ -891,7 +715,7 @@ def main():
             print(f"payloads that match no submitted message (bytes changed): {len(state.payload_mismatch)}")
 
         # The database: each message whole, one row per document and per (document, recipient, code).
-        count, problems = half_written(args, env)
+        count, problems, _ = half_written(args, env)
         half_count = len(problems)
         for p in problems[:10]:
             print(f"  half-written message {p}")

@@ -30,13 +30,19 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+_LIB = str(Path(__file__).resolve().parents[1] / "lib")  # tests/lib: the harnesses' shared code
+if _LIB not in sys.path:
+    sys.path.insert(0, _LIB)
+from hubtest import (CONNECTION_ERRORS, ServerProcess, edxml_document, generic_agency, issue_system,  # noqa: E402
+                     run)
 
 API = "/api/v1/exchange"
 SENDER = "000.00.00.G22"
@@ -49,120 +55,15 @@ LEASE_MS = 60_000          # WebhookDispatcher.lease
 PUSH_TIMEOUT_MS = 10_000   # WebhookDispatcher.push: HTTPClient timeout
 BASE_DELAY_MS = 50         # GOVOFFICE_WEBHOOK_BASE_DELAY_MS given to the nodes
 
-# Everything that means "this node is not there right now" (killed, restarting).
-CONNECTION_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, socket.timeout, OSError)
-
-# The shape of Tests/Fixtures/edxml/edoc_new_0.edxml without the signature, like tests/crash/hub_crash.py
-# (copied: that file is being changed), with a variable list of recipients.
-TO = """        <edXML:To>
-          <edXML:OrganId>{code}</edXML:OrganId>
-          <edXML:OrganizationInCharge>UBND</edXML:OrganizationInCharge>
-          <edXML:OrganName>UBND {code}</edXML:OrganName>
-          <edXML:OrganAdd>Việt Nam</edXML:OrganAdd>
-          <edXML:Email>vanthu@gov.vn</edXML:Email>
-          <edXML:Telephone>0243 000 000</edXML:Telephone>
-          <edXML:Fax>0243 000 001</edXML:Fax>
-          <edXML:Website>www.gov.vn</edXML:Website>
-        </edXML:To>
-"""
-
-TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
-<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">
-  <edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">
-    <edXML:edXMLHeader>
-      <edXML:MessageHeader>
-        <edXML:From>
-          <edXML:OrganId>000.00.00.G22</edXML:OrganId>
-          <edXML:OrganizationInCharge>Văn phòng Chính phủ</edXML:OrganizationInCharge>
-          <edXML:OrganName>Văn phòng Chính phủ</edXML:OrganName>
-          <edXML:OrganAdd>Số 1 Hoàng Hoa Thám, Quận Ba Đình, Hà Nội</edXML:OrganAdd>
-          <edXML:Email>vpcp@gov.vn</edXML:Email>
-          <edXML:Telephone>8043100</edXML:Telephone>
-          <edXML:Fax>048989898789</edXML:Fax>
-          <edXML:Website>vpcp.vn</edXML:Website>
-        </edXML:From>
-{to}        <edXML:DocumentId>{document_id}</edXML:DocumentId>
-        <edXML:Code>
-          <edXML:CodeNumber>{n}</edXML:CodeNumber>
-          <edXML:CodeNotation>SCALE</edXML:CodeNotation>
-        </edXML:Code>
-        <edXML:PromulgationInfo>
-          <edXML:Place>Hà Nội</edXML:Place>
-          <edXML:PromulgationDate>2026/11/23</edXML:PromulgationDate>
-        </edXML:PromulgationInfo>
-        <edXML:DocumentType>
-          <edXML:Type>1</edXML:Type>
-          <edXML:TypeDetail>0</edXML:TypeDetail>
-          <edXML:TypeName>Công văn</edXML:TypeName>
-        </edXML:DocumentType>
-        <edXML:Subject>Thử nghiệm hai nút trục, văn bản số {n}</edXML:Subject>
-        <edXML:Content>Văn bản thử nghiệm số {n}: hai nút dùng chung một cơ sở dữ liệu.</edXML:Content>
-        <edXML:SignerInfo>
-          <edXML:Competence>TL. BO TRUONG</edXML:Competence>
-          <edXML:Position>Chanh van phong</edXML:Position>
-          <edXML:FullName>Nguyen Van Thu</edXML:FullName>
-        </edXML:SignerInfo>
-        <edXML:DueDate>2026/12/31</edXML:DueDate>
-        <edXML:OtherInfo>
-          <edXML:Priority>0</edXML:Priority>
-          <edXML:SphereOfPromulgation>Liên thông văn bản quốc gia</edXML:SphereOfPromulgation>
-          <edXML:TyperNotation>TVC</edXML:TyperNotation>
-          <edXML:PromulgationAmount>2</edXML:PromulgationAmount>
-          <edXML:PageAmount>1</edXML:PageAmount>
-          <edXML:Direction>false</edXML:Direction>
-        </edXML:OtherInfo>
-        <edXML:SteeringType>1</edXML:SteeringType>
-      </edXML:MessageHeader>
-      <edXML:TraceHeaderList>
-        <edXML:Bussiness>
-          <edXML:DocumentId>{document_id}</edXML:DocumentId>
-          <edXML:BussinessDocType>0</edXML:BussinessDocType>
-          <edXML:BussinessDocReason>Văn bản điện tử mới</edXML:BussinessDocReason>
-          <edXML:Paper>0</edXML:Paper>
-          <edXML:StaffInfo>
-            <edXML:Department>Văn thư văn phòng</edXML:Department>
-            <edXML:Staff>Nguyễn Thị Ngọc Trâm</edXML:Staff>
-            <edXML:Email>vanthuvanphong@gov.vn</edXML:Email>
-            <edXML:Mobile>84912000001</edXML:Mobile>
-          </edXML:StaffInfo>
-        </edXML:Bussiness>
-        <edXML:TraceHeader>
-          <edXML:OrganId>000.00.00.G22</edXML:OrganId>
-          <edXML:Timestamp>2026/11/23 08:00:00</edXML:Timestamp>
-        </edXML:TraceHeader>
-      </edXML:TraceHeaderList>
-    </edXML:edXMLHeader>
-    <edXML:edXMLBody>
-      <edXML:edXMLManifest version="1.0">
-        <edXML:Reference>
-          <edXML:ContentId>cid:1</edXML:ContentId>
-          <edXML:ContentType>application/pdf</edXML:ContentType>
-          <edXML:Description>scale-{n}.pdf</edXML:Description>
-          <edXML:AttachmentName>scale-{n}.pdf</edXML:AttachmentName>
-        </edXML:Reference>
-      </edXML:edXMLManifest>
-    </edXML:edXMLBody>
-  </edXML:edXMLEnvelope>
-  <AttachmentEncoded>
-    <Attachment>
-      <ContentId>cid:1</ContentId>
-      <AttachmentName>scale-{n}.pdf</AttachmentName>
-      <Description>scale-{n}.pdf</Description>
-      <ContentType>application/pdf</ContentType>
-      <edXML:ContentTransferEncoded xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">JVBERi0xLjQKJeLjz9MK</edXML:ContentTransferEncoded>
-    </Attachment>
-  </AttachmentEncoded>
-</edXML>
-"""
-
-
 def document_id(n):
     return f"{SENDER},2026/11/23,{n}/SCALE"
 
 
 def build_document(n, recipients):
-    to = "".join(TO.format(code=c) for c in recipients)
-    return TEMPLATE.format(n=n, document_id=document_id(n), to=to).encode("utf-8")
+    """Document n from G22 to RECIPIENTS (agency codes), unsigned; placeholder contact details."""
+    return edxml_document(n, document_id(n), [generic_agency(c) for c in recipients], "SCALE",
+                          f"Thử nghiệm hai nút trục, văn bản số {n}",
+                          f"Văn bản thử nghiệm số {n}: hai nút dùng chung một cơ sở dữ liệu.", f"scale-{n}.pdf")
 
 
 def log(msg):
@@ -173,73 +74,12 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def run(cmd, env, what):
-    res = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.stderr.write(res.stdout[-4000:] + res.stderr[-4000:])
-        raise RuntimeError(f"{what} failed (exit {res.returncode}): {' '.join(cmd)}")
-    return res
-
-
-class Node:
-    """One `govoffice serve` process: start, SIGKILL, restart on the same port, stop."""
+class Node(ServerProcess):
+    """One `govoffice serve` process: start, SIGKILL, restart on the same port, stop (log: WORKDIR/node-NAME.log)."""
 
     def __init__(self, name, args, env):
+        super().__init__(args.bin, env, os.path.join(args.workdir, f"node-{name}.log"), label=f"node {name}")
         self.name = name
-        self.args = args
-        self.env = env
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = None
-        self.log_path = os.path.join(args.workdir, f"node-{name}.log")
-        self.starts = 0
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def start(self):
-        self.starts += 1
-        with open(self.log_path, "ab") as out:
-            out.write(f"\n===== start #{self.starts} =====\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen(
-                [self.args.bin, "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"node {self.name} exited (code {self.proc.returncode}) before /readyz; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.base + "/readyz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except CONNECTION_ERRORS:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"node {self.name}: /readyz did not answer 200 within 60 s; see {self.log_path}")
-            time.sleep(0.05)
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if not self.alive():
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class State:
@@ -632,14 +472,9 @@ def main():
         with open(sample, "wb") as f:
             f.write(build_document(0, RECIPIENTS))
         run([args.bin, "edxml", "validate", sample], env, "edxml validate of the template")
-        systems = {}
-        for agency in [SENDER] + RECIPIENTS + [PROBE]:
-            out = run([args.bin, "systems", "issue", "--agency", agency, "--id", "scale-" + agency.split(".")[-1],
-                       "--name", "Scale-out test " + agency, "--env"], env, f"systems issue {agency}").stdout
-            creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-            if not creds.get("GOVOFFICE_SYSTEM_ID") or not creds.get("GOVOFFICE_SECRET_KEY"):
-                raise RuntimeError(f"systems issue --env printed no credentials for {agency}: {out!r}")
-            systems[agency] = creds
+        systems = {agency: issue_system(args.bin, env, agency, "scale-" + agency.split(".")[-1],
+                                        "Scale-out test " + agency)
+                   for agency in [SENDER] + RECIPIENTS + [PROBE]}
 
         secrets = {a: hashlib.sha256(f"secret:{seed}:{a}".encode()).hexdigest()[:32] for a in HOOKS}
         receiver = Receiver(state, secrets, seed)

@@ -10,44 +10,34 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+_LIB = str(REPO_ROOT / "tests" / "lib")  # tests/lib: the harnesses' shared code
+if _LIB not in sys.path:
+    sys.path.insert(0, _LIB)
+from hubtest import ServerProcess, agency, edxml_document  # noqa: E402
+
 PASSWORD = "SecSuite@2026x"
 DEMO_PASSWORD = "GovOffice@2026"
 G22, H41, H37 = "000.00.00.G22", "000.00.00.H41", "000.00.00.H37"
 API = "/api/v1/exchange"
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 # ---------------------------------------------------------------- the server
 
 
-class Server:
+class Server(ServerProcess):
     """`govoffice serve` on a free loopback port; the log goes to WORKDIR/server.log."""
 
     def __init__(self, binary: str, env: dict, workdir: Path):
-        self.binary = binary
-        self.env = env
+        super().__init__(binary, env, workdir / "server.log", cwd=REPO_ROOT, banner=False)
         self.workdir = workdir
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.log_path = workdir / "server.log"
 
     def cli(self, *args, check=True, extra_env=None) -> subprocess.CompletedProcess:
         env = dict(self.env, **(extra_env or {}))
@@ -56,42 +46,6 @@ class Server:
         if check and res.returncode != 0:
             raise RuntimeError(f"govoffice {' '.join(args)} exited {res.returncode}:\n{res.stdout}\n{res.stderr}")
         return res
-
-    def start(self):
-        out = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],
-                                     env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     cwd=REPO_ROOT)
-        out.close()
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}) before /readyz; see {self.log_path}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/readyz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-                conn.close()
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"/readyz did not answer within 60 s; see {self.log_path}")
-            time.sleep(0.05)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if not self.alive():
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
     def log_text(self) -> str:
         try:
@@ -251,31 +205,13 @@ class Client:
 # ---------------------------------------------------------------- edXML
 
 
-def _hub_template() -> str:
-    sys.path.insert(0, str(REPO_ROOT / "tests" / "crash"))
-    try:
-        import hub_crash  # noqa: PLC0415 - the crash test's document template
-    finally:
-        sys.path.pop(0)
-    return hub_crash.TEMPLATE
-
-
 def build_document(sender: str, recipients: list[str], tag: str) -> bytes:
-    """An unsigned edXML document from SENDER to RECIPIENTS (the crash test's template)."""
-    text = _hub_template()
-    doc_id = f"{sender},2026/11/23,{tag}/CRASH"
-    text = text.replace("{document_id}", doc_id).replace("{n}", tag)
-    to_blocks = re.findall(r"\s*<edXML:To>.*?</edXML:To>", text, flags=re.S)
-    first = to_blocks[0]
-    for block in to_blocks:
-        text = text.replace(block, "", 1)
-    new_to = "".join(re.sub(r"<edXML:OrganId>[^<]+</edXML:OrganId>", f"<edXML:OrganId>{r}</edXML:OrganId>", first)
-                     for r in recipients)
-    text = text.replace("</edXML:From>", "</edXML:From>" + new_to, 1)
-    text = re.sub(r"(<edXML:From>\s*<edXML:OrganId>)[^<]+(</edXML:OrganId>)", rf"\g<1>{sender}\g<2>", text, count=1)
-    text = re.sub(r"(<edXML:TraceHeader>\s*<edXML:OrganId>)[^<]+(</edXML:OrganId>)", rf"\g<1>{sender}\g<2>", text,
-                  count=1)
-    return text.encode("utf-8")
+    """An unsigned edXML document from SENDER to RECIPIENTS (the crash test's document: every
+    recipient with H41's contact details, code TAG/CRASH)."""
+    return edxml_document(tag, f"{sender},2026/11/23,{tag}/CRASH", [agency(r, details_of=H41) for r in recipients],
+                          "CRASH", f"Thử nghiệm độ bền của trục, văn bản số {tag}",
+                          f"Văn bản thử nghiệm số {tag}: trục bị dừng đột ngột trong khi nhận.", f"crash-{tag}.pdf",
+                          sender=sender)
 
 
 def unique(prefix: str) -> str:
