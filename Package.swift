@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "App", targets: ["App"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
         .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
+        .library(name: "OfficeRules", targets: ["OfficeRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),
@@ -49,6 +50,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The document office's rules of Decree 30/2020, without Vapor: document types, number and
+        // notation, number series.
+        .target(name: "OfficeRules", dependencies: ["GovCore"], swiftSettings: strict),
         // libxml2 from Debian, and the one Swift wrapper every XML user goes through (safe reading,
         // deterministic writing, canonicalisation).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
@@ -211,6 +215,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ExchangeClientTests", dependencies: ["ExchangeClient"], swiftSettings: strict),
+        .testTarget(name: "OfficeRulesTests", dependencies: ["OfficeRules", "GovCore"], swiftSettings: strict),
         .testTarget(
             name: "AppTests",
             dependencies: [
