@@ -60,3 +60,50 @@ struct OfficeRulesTests {
         #expect(first.description == "di-qd/2027")
     }
 }
+
+@Suite("Working-day deadlines")
+struct WorkingCalendarTests {
+    func day(_ text: String) throws -> CivilDate { try CivilDate(parsing: text) }
+
+    @Test func weekendsAndTheSolarHolidaysAreOff() throws {
+        let calendar = WorkingCalendar(years: 2026...2026)
+        #expect(calendar.isWorkingDay(try day("2026-12-04")))       // a Friday
+        #expect(!calendar.isWorkingDay(try day("2026-12-05")))      // Saturday
+        #expect(!calendar.isWorkingDay(try day("2026-12-06")))      // Sunday
+        for holiday in ["2026-01-01", "2026-04-30", "2026-05-01", "2026-09-02"] {
+            #expect(!calendar.isWorkingDay(try day(holiday)), "\(holiday)")
+        }
+    }
+
+    @Test func deadlinesSkipWeekendsAndHolidaysGivenAsData() throws {
+        let data = try HolidayData(parsing: """
+            # a sample notice, not the Government's
+            2026-02-16 off Tết
+            2026-02-17 off Tết   # mùng 1
+            2026-02-28 work làm bù
+            """)
+        let calendar = WorkingCalendar(years: 2026...2026, data: data)
+        #expect(calendar.adding(workingDays: 1, to: try day("2026-12-04")) == (try day("2026-12-07")))
+        #expect(calendar.adding(workingDays: 1, to: try day("2026-02-13")) == (try day("2026-02-18")))
+        #expect(calendar.adding(workingDays: 0, to: try day("2026-02-14")) == (try day("2026-02-18")))
+        #expect(calendar.isWorkingDay(try day("2026-02-28")))
+        // 29/4 (Wed) + 2 working days: 30/4 and 1/5 are off, then the weekend.
+        #expect(calendar.adding(workingDays: 2, to: try day("2026-04-29")) == (try day("2026-05-05")))
+        #expect(calendar.workingDays(after: try day("2026-12-04"), through: try day("2026-12-08")) == 2)
+        #expect(calendar.workingDays(after: try day("2026-12-08"), through: try day("2026-12-04")) == 0)
+        // Across the new year: 31/12/2026 (Thu) + 1 skips 1/1/2027 only in a calendar that knows 2027.
+        let twoYears = WorkingCalendar(years: 2026...2027)
+        #expect(twoYears.adding(workingDays: 1, to: try day("2026-12-31")) == (try day("2027-01-04")))
+    }
+
+    @Test func badHolidayLinesAreNamed() {
+        for (text, line) in [("2026-02-30 off", 1), ("# ok\n2026-02-16 holiday", 2), ("2026-02-16", 1), ("x off", 1)] {
+            #expect(throws: GovError.self, "\(text)") { try HolidayData(parsing: text) }
+            do {
+                _ = try HolidayData(parsing: text)
+            } catch {
+                #expect(error.vi.contains("Dòng \(line)"), "\(text)")
+            }
+        }
+    }
+}
