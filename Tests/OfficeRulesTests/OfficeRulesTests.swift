@@ -1,3 +1,4 @@
+import Foundation
 import GovCore
 import OfficeRules
 import Testing
@@ -105,5 +106,50 @@ struct WorkingCalendarTests {
                 #expect(error.vi.contains("Dòng \(line)"), "\(text)")
             }
         }
+    }
+}
+
+@Suite("iCalendar feed")
+struct ICalendarFeedTests {
+    let monday9am = Date(timeIntervalSince1970: 1_796_608_800)  // 2026-12-07 02:00 UTC = 09:00 in Hà Nội
+
+    @Test func aMeetingBecomesAnEventInUTCWithCRLFLines() {
+        let entry = CalendarEntry(uid: "a1@govoffice.G22", start: monday9am, end: monday9am + 5400,
+                                  summary: "Họp giao ban tuần; lãnh đạo, các vụ", location: "Phòng họp số 1",
+                                  details: "Dòng 1\nDòng 2 \\ hết", lastModified: monday9am)
+        let feed = ICalendarFeed.render(name: "Lịch họp VPCP", entries: [entry], now: monday9am)
+        #expect(feed.hasPrefix("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"))
+        #expect(feed.hasSuffix("END:VCALENDAR\r\n"))
+        #expect(!feed.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+        #expect(feed.contains("DTSTART:20261207T020000Z\r\n"))
+        #expect(feed.contains("DTEND:20261207T033000Z\r\n"))
+        #expect(feed.contains("SUMMARY:Họp giao ban tuần\\; lãnh đạo\\, các vụ\r\n"))
+        #expect(feed.contains("DESCRIPTION:Dòng 1\\nDòng 2 \\\\ hết\r\n"))
+        #expect(feed.contains("STATUS:CONFIRMED"))
+        var cancelled = entry
+        cancelled.cancelled = true
+        #expect(ICalendarFeed.render(name: "x", entries: [cancelled]).contains("STATUS:CANCELLED"))
+    }
+
+    @Test func longVietnameseLinesFoldAt75OctetsWithoutBreakingACharacter() {
+        let summary = String(repeating: "Hội nghị trực tuyến toàn quốc về chuyển đổi số ", count: 6)
+        let folded = ICalendarFeed.fold("SUMMARY:" + summary)
+        let lines = folded.components(separatedBy: "\r\n")
+        #expect(lines.count > 4)
+        for line in lines {
+            #expect(line.utf8.count <= 75, "\(line.utf8.count) octets")
+        }
+        for line in lines.dropFirst() {
+            #expect(line.hasPrefix(" "))
+        }
+        let unfolded = folded.replacingOccurrences(of: "\r\n ", with: "")
+        #expect(unfolded == "SUMMARY:" + summary)
+    }
+
+    @Test func controlCharactersDoNotBreakTheFeed() {
+        let escaped = ICalendarFeed.escape("a\u{0}b\u{7}c\r\nd\re")
+        #expect(escaped == "a b c\\nd\\ne")
+        #expect(!ICalendarFeed.render(name: "BEGIN:VEVENT\nEND:VCALENDAR", entries: []).contains("\nEND:VCALENDAR\r\nEND"))
+        #expect(ICalendarFeed.render(name: "x\ny", entries: []).contains("X-WR-CALNAME:x\\ny\r\n"))
     }
 }
