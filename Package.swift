@@ -51,8 +51,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The document office's rules of Decree 30/2020, without Vapor: document types, number and
-        // notation, number series.
-        .target(name: "OfficeRules", dependencies: ["GovCore"], swiftSettings: strict),
+        // notation, number series, working days, the incoming workflow, the iCalendar feed.
+        .target(name: "OfficeRules", dependencies: ["GovCore", "EdXML"], swiftSettings: strict),
         // libxml2 from Debian, and the one Swift wrapper every XML user goes through (safe reading,
         // deterministic writing, canonicalisation).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
@@ -215,7 +215,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ExchangeClientTests", dependencies: ["ExchangeClient"], swiftSettings: strict),
-        .testTarget(name: "OfficeRulesTests", dependencies: ["OfficeRules", "GovCore"], swiftSettings: strict),
+        .testTarget(name: "OfficeRulesTests", dependencies: ["OfficeRules", "GovCore", "EdXML"], swiftSettings: strict),
         .testTarget(
             name: "AppTests",
             dependencies: [

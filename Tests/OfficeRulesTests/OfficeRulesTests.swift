@@ -1,4 +1,5 @@
 import Foundation
+import EdXML
 import GovCore
 import OfficeRules
 import Testing
@@ -151,5 +152,56 @@ struct ICalendarFeedTests {
         #expect(escaped == "a b c\\nd\\ne")
         #expect(!ICalendarFeed.render(name: "BEGIN:VEVENT\nEND:VCALENDAR", entries: []).contains("\nEND:VCALENDAR\r\nEND"))
         #expect(ICalendarFeed.render(name: "x\ny", entries: []).contains("X-WR-CALNAME:x\\ny\r\n"))
+    }
+}
+
+@Suite("Incoming document workflow")
+struct IncomingWorkflowTests {
+    let arrival = CivilDate(year: 2026, month: 12, day: 4)!
+
+    func code(_ body: () throws -> Void) -> String? {
+        do { try body(); return nil } catch { return (error as? GovError)?.code }
+    }
+
+    @Test func theHappyPathSends03Then04Then05Then06() throws {
+        var state = IncomingState.arrived
+        let deadline = CivilDate(year: 2026, month: 12, day: 11)!
+        let steps: [(IncomingStep, Set<Role>, IncomingState, StatusCode)] = [
+            (.accept, [.clerk], .registered, .accepted),
+            (.assign(.init(leadUnit: "VP", coordinatingUnits: ["TCCB"], deadlines: ["VP": deadline, "TCCB": arrival],
+                           opinion: "Giao Văn phòng chủ trì")), [.leader], .assigned, .assigned),
+            (.startProcessing, [.specialist], .processing, .processing),
+            (.finish, [.specialist], .done, .done),
+        ]
+        for (step, roles, next, status) in steps {
+            let result = try IncomingWorkflow.apply(step, in: state, by: roles, arrival: arrival)
+            #expect(result.state == next)
+            #expect(result.status == status)
+            state = result.state
+        }
+        let refused = try IncomingWorkflow.apply(.reject(reason: "Sai nơi nhận"), in: .arrived, by: [.clerk], arrival: arrival)
+        #expect(refused == (.rejected, .refused))
+    }
+
+    @Test func eachBadStepHasItsCode() {
+        #expect(code { _ = try IncomingWorkflow.apply(.accept, in: .registered, by: [.clerk], arrival: arrival) }
+            == "incoming_step_not_allowed")
+        #expect(code { _ = try IncomingWorkflow.apply(.finish, in: .rejected, by: [.clerk], arrival: arrival) }
+            == "incoming_step_not_allowed")
+        #expect(code { _ = try IncomingWorkflow.apply(.accept, in: .arrived, by: [.specialist], arrival: arrival) }
+            == "incoming_role_missing")
+        #expect(code { _ = try IncomingWorkflow.apply(.assign(.init(leadUnit: "VP", opinion: "")), in: .registered,
+                                                      by: [.clerk], arrival: arrival) } == "incoming_role_missing")
+        #expect(code { _ = try IncomingWorkflow.apply(.reject(reason: "  \n"), in: .arrived, by: [.clerk], arrival: arrival) }
+            == "reject_reason_required")
+        #expect(code { _ = try IncomingWorkflow.apply(.assign(.init(leadUnit: " ", opinion: "x")), in: .registered,
+                                                      by: [.leader], arrival: arrival) } == "assignment_lead_unit_required")
+        #expect(code { _ = try IncomingWorkflow.apply(.assign(.init(leadUnit: "VP", coordinatingUnits: ["VP"], opinion: "x")),
+                                                      in: .registered, by: [.leader], arrival: arrival) }
+            == "assignment_lead_unit_repeated")
+        let early = CivilDate(year: 2026, month: 12, day: 3)!
+        #expect(code { _ = try IncomingWorkflow.apply(.assign(.init(leadUnit: "VP", deadlines: ["VP": early], opinion: "x")),
+                                                      in: .registered, by: [.leader], arrival: arrival) }
+            == "deadline_before_arrival")
     }
 }
