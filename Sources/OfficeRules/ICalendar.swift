@@ -101,11 +101,11 @@ public enum ICalendarFeed {
         return result.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element }.joined(separator: "\r\n")
     }
 
+    /// `yyyyMMddTHHmmssZ` (§3.3.5, form 2: UTC).
+    static let utcStyle = Date.ISO8601FormatStyle(dateSeparator: .omitted, dateTimeSeparator: .standard,
+                                                  timeSeparator: .omitted, timeZone: TimeZone(identifier: "UTC")!)
+
     static func utc(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        date.formatted(utcStyle)
     }
 }

@@ -63,14 +63,7 @@ struct ApiConformanceTests {
 
     @Test("Every id in the hub API's JSON bodies is a lower-case UUID, like X-Message-Id and the receipt")
     func lowerCaseIDs() async throws {
-        let receiver = try await WebhookReceiver.start(failures: 1_000_000)
-        do {
-            try await lowerCaseIDs(receiver)
-        } catch {
-            try await receiver.stop()
-            throw error
-        }
-        try await receiver.stop()
+        try await WebhookReceiver.with(failures: 1_000_000) { try await lowerCaseIDs($0) }
     }
 
     private func lowerCaseIDs(_ receiver: WebhookReceiver) async throws {
@@ -99,7 +92,7 @@ struct ApiConformanceTests {
             let submitted = try await request(hub, H.g22, .POST, "messages", xml: signed)
             #expect(submitted.status == .created)
             try Self.expectLowerIDs(submitted, "POST messages", count: 1)
-            guard let id = try Self.ids(in: submitted.body).first else { return }
+            let id = try #require(try Self.ids(in: submitted.body).first)
             let receiptURL = (try JSONSerialization.jsonObject(with: Data(buffer: submitted.body)) as? [String: Any])?["receipt_url"]
             #expect(receiptURL as? String == "/api/v1/exchange/messages/\(id)/receipt")
             try Self.expectLowerIDs(try await request(hub, H.g22, .POST, "messages", xml: signed), "POST messages (repeat)", count: 1)

@@ -175,6 +175,18 @@ final class WebhookReceiver: @unchecked Sendable {
         self.remainingFailures = failures
     }
 
+    /// Runs `body` with a receiver that fails `failures` times first, and stops it however `body` ends.
+    static func with(failures: Int, _ body: (WebhookReceiver) async throws -> Void) async throws {
+        let receiver = try await start(failures: failures)
+        do {
+            try await body(receiver)
+        } catch {
+            try await receiver.stop()
+            throw error
+        }
+        try await receiver.stop()
+    }
+
     static func start(failures: Int) async throws -> WebhookReceiver {
         let app = try await Application.make(.testing)
         

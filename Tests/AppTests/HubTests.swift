@@ -207,8 +207,7 @@ struct HubTests {
 
     @Test("A webhook that fails three times and then succeeds gets the message once; the delivery is acknowledged")
     func webhookRetries() async throws {
-        let receiver = try await WebhookReceiver.start(failures: 3)
-        do {
+        try await WebhookReceiver.with(failures: 3) { receiver in
             try await H.run { hub in
                 let secret = "s3cret-for-webhook-test"
                 _ = try await hub.client(H.h41).registerWebhook(url: receiver.url, secret: secret)
@@ -230,23 +229,12 @@ struct HubTests {
                 }
                 #expect(try await hub.client(H.h41).inbox().isEmpty)
             }
-        } catch {
-            try await receiver.stop()
-            throw error
         }
-        try await receiver.stop()
     }
 
     @Test("A webhook that keeps failing ends as a dead letter the sender can redeliver")
     func deadLetter() async throws {
-        let receiver = try await WebhookReceiver.start(failures: 1_000_000)
-        do {
-            try await deadLetter(receiver)
-        } catch {
-            try await receiver.stop()
-            throw error
-        }
-        try await receiver.stop()
+        try await WebhookReceiver.with(failures: 1_000_000) { try await deadLetter($0) }
     }
 
     private func deadLetter(_ receiver: WebhookReceiver) async throws {

@@ -60,7 +60,8 @@ extension Request {
                 item("/admin/systems", "nav.systems", "nav-systems")
                 item("/admin/audit", "nav.audit", "nav-audit")
             }
-            if principal.isSystemAdmin || principal.has(.agencyAdmin) || principal.has(.clerk) {
+            if principal.isSystemAdmin
+                || principal.agencyID.map({ AccessPolicy.canViewExchange(ofAgency: $0, principal) }) == true {
                 item("/admin/hub", "hub.nav", "nav-hub")
             }
             if principal.isSystemAdmin { item("/admin/pki", "nav.pki", "nav-pki") }

@@ -37,10 +37,11 @@ struct HubAdminController: RouteCollection {
                                             refusal: Self.forbidden)
     }
 
-    /// Whether the page may offer the redeliver button.
+    /// Whether the page may offer the redeliver button: the same rule `scope(_:acting:)` applies.
     private func mayAct(_ req: Request) -> Bool {
         guard let principal = req.principal else { return false }
-        return principal.isSystemAdmin || principal.has(.agencyAdmin)
+        return principal.isSystemAdmin
+            || principal.agencyID.map { AccessPolicy.canManageSystems(ofAgency: $0, principal) } == true
     }
 
     // MARK: Formatting
