@@ -60,12 +60,24 @@ def click_and_wait_for_new_page(driver, element) -> None:
     )
 
 
-def login_as_admin(driver, base_url: str) -> None:
+def login(driver, base_url: str, username: str, password: str = ADMIN_PASSWORD) -> None:
     driver.get(f"{base_url}/login")
-    driver.find_element(By.ID, "username").send_keys(ADMIN_USERNAME)
-    driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
     click_and_wait_for_new_page(driver, driver.find_element(By.ID, "login-button"))
     wait_for_path(driver, "/")
+
+
+def login_as_admin(driver, base_url: str) -> None:
+    login(driver, base_url, ADMIN_USERNAME)
+
+
+def assert_on_trace_page(driver) -> None:
+    """The message trace page: its title, the message id and the receipt."""
+    assert path_of(driver).startswith("/admin/hub/messages/")
+    assert driver.find_element(By.ID, "page-title").text.strip() == "Hành trình gói tin"
+    assert driver.find_element(By.ID, "trace-id").text.strip()
+    assert driver.find_element(By.ID, "trace-receipt").is_displayed()
 
 
 def screenshot(driver, name: str) -> None:
@@ -105,10 +117,7 @@ def test_admin_opens_hub_overview_messages_and_trace(driver, base_url):
 
     if links:
         click_and_wait_for_new_page(driver, links[0])
-        assert path_of(driver).startswith("/admin/hub/messages/")
-        assert driver.find_element(By.ID, "page-title").text.strip() == "Hành trình gói tin"
-        assert driver.find_element(By.ID, "trace-id").text.strip()
-        assert driver.find_element(By.ID, "trace-receipt").is_displayed()
+        assert_on_trace_page(driver)
         screenshot(driver, "hub_message_trace")
         assert_no_console_errors(driver)
 

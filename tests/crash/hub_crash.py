@@ -33,7 +33,7 @@ from pathlib import Path
 _LIB = str(Path(__file__).resolve().parents[1] / "lib")  # tests/lib: the harnesses' shared code
 if _LIB not in sys.path:
     sys.path.insert(0, _LIB)
-from hubtest import (AGENCIES, CONNECTION_ERRORS, ServerProcess, agency, edxml_document, free_port,  # noqa: E402
+from hubtest import (AGENCIES, CONNECTION_ERRORS, ServerProcess, agency, edxml_document, free_port, psql,  # noqa: E402
                      issue_system, run)
 
 SENDER = "000.00.00.G22"
@@ -436,11 +436,7 @@ def db_query(args, env, sql):
             return [[("" if v is None else str(v)) for v in row] for row in con.execute(sql).fetchall()]
         finally:
             con.close()
-    res = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", args.database_url, "-c", sql],
-                         stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"psql failed: {res.stderr.strip()}")
-    return [line.split("\t") for line in res.stdout.splitlines() if line != ""]
+    return psql(args.database_url, sql)
 
 
 # Every stored message, whole or not: one statement, so one snapshot even while the server writes.

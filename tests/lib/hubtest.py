@@ -191,6 +191,15 @@ def run(cmd, env, what):
     return res
 
 
+def psql(url, sql):
+    """Rows of one query on PostgreSQL at URL, as lists of strings (psql, tab-separated)."""
+    res = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"psql failed: {res.stderr.strip()}")
+    return [line.split("\t") for line in res.stdout.splitlines() if line != ""]
+
+
 def issue_system(binary, env, agency, system_id, name):
     """`govoffice systems issue --env` for AGENCY; the credentials it printed (GOVOFFICE_SYSTEM_ID, ...)."""
     out = run([binary, "systems", "issue", "--agency", agency, "--id", system_id, "--name", name, "--env"], env,

@@ -41,7 +41,7 @@ from pathlib import Path
 _LIB = str(Path(__file__).resolve().parents[1] / "lib")  # tests/lib: the harnesses' shared code
 if _LIB not in sys.path:
     sys.path.insert(0, _LIB)
-from hubtest import (CONNECTION_ERRORS, ServerProcess, edxml_document, generic_agency, issue_system,  # noqa: E402
+from hubtest import (CONNECTION_ERRORS, ServerProcess, edxml_document, generic_agency, issue_system, psql,  # noqa: E402
                      run)
 
 API = "/api/v1/exchange"
@@ -98,7 +98,6 @@ class State:
         self.abandoned = set()
         self.pulled = {a: [] for a in PULL}        # message ids fetched, repeats kept
         self.payload_mismatch = []
-        self.submitting_done = threading.Event()
         self.stop_pulling = threading.Event()
 
     def fail(self, msg):
@@ -222,7 +221,7 @@ class Receiver:
                     # The node died while sending: a push that reached us, without an answer.
                     with receiver.lock:
                         receiver.pushes.append({"agency": agency, "mid": mid, "start": start, "end": time.monotonic(),
-                                                "status": None, "sig_ok": True, "n": -1, "seq": None})
+                                                "status": None, "sig_ok": True, "n": -1})
                     self.close_connection = True
                     return
                 with receiver.lock:
@@ -231,7 +230,7 @@ class Receiver:
                     receiver.attempts[key] = attempt
                     index = len(receiver.pushes)
                     receiver.pushes.append({"agency": agency, "mid": mid, "start": start, "end": None, "status": None,
-                                            "sig_ok": sig_ok, "n": n, "seq": self.headers.get("X-GovOffice-Sequence")})
+                                            "sig_ok": sig_ok, "n": n})
                     receiver.open[index] = key
                     receiver.open_ports[index] = self.client_address[1]
                 # Some work, so that pushes take a while and a kill can land in one.
@@ -397,12 +396,8 @@ def guarded(fn, state, name):
 
 # ---------------------------------------------------------------- database
 
-def psql(args, sql):
-    res = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", args.database_url, "-c", sql],
-                         stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"psql failed: {res.stderr.strip()}")
-    return [line.split("\t") for line in res.stdout.splitlines() if line != ""]
+def db_rows(args, sql):
+    return psql(args.database_url, sql)
 
 
 def stranded_leases(args, kill_ms, query_ms, previous_kill_ms):
@@ -417,7 +412,7 @@ def stranded_leases(args, kill_ms, query_ms, previous_kill_ms):
     """
     floor = max(query_ms + 5000, (previous_kill_ms + LEASE_MS + 200) if previous_kill_ms else 0)
     push = ", ".join(f"'{a}'" for a in HOOKS)
-    rows = psql(args, f"""
+    rows = db_rows(args, f"""
         SELECT recipient_code, LOWER(CAST(message_id AS TEXT)) FROM exchange_deliveries
         WHERE state IN ('pending', 'delivered') AND recipient_code IN ({push})
         AND next_attempt_ms > {floor} AND next_attempt_ms <= {kill_ms + LEASE_MS + 200}""")
@@ -568,7 +563,6 @@ def main():
         # Its recipient (H14) gets nothing else, so no lease of a killed node holds it up.
         receiver.stall_armed.set()
         submitter(cluster, systems[SENDER], state, [args.documents - 1], rng, 0, fixed=[PROBE, PULL[0]])
-        state.submitting_done.set()
         load_seconds = time.monotonic() - t_load
         log(f"load done in {load_seconds:.1f}s: {len(state.accepted)} accepted; draining")
 
@@ -579,7 +573,7 @@ def main():
         unsettled = None
         best, last_progress = None, time.monotonic()
         while True:
-            unsettled = int(psql(args, "SELECT COUNT(*) FROM exchange_deliveries WHERE state <> 'acknowledged'")[0][0])
+            unsettled = int(db_rows(args, "SELECT COUNT(*) FROM exchange_deliveries WHERE state <> 'acknowledged'")[0][0])
             if unsettled == 0 and not any(t.is_alive() for t in pullers):
                 break
             if best is None or unsettled < best:
@@ -700,9 +694,9 @@ def main():
             print(f"FAIL: {bad_sig} pushes with a wrong X-GovOffice-Signature")
 
         # The database: one delivery per message and recipient, all acknowledged, attempts as seen.
-        doubles = psql(args, """SELECT message_id, recipient_code, COUNT(*) FROM exchange_deliveries
+        doubles = db_rows(args, """SELECT message_id, recipient_code, COUNT(*) FROM exchange_deliveries
                                 GROUP BY message_id, recipient_code HAVING COUNT(*) > 1""")
-        rows = psql(args, "SELECT LOWER(CAST(message_id AS TEXT)), recipient_code, state, attempts FROM exchange_deliveries")
+        rows = db_rows(args, "SELECT LOWER(CAST(message_id AS TEXT)), recipient_code, state, attempts FROM exchange_deliveries")
         states = {}
         attempts_bad = 0
         db_deliveries = {}

@@ -24,6 +24,7 @@ import pytest
 
 import access_matrix as am
 import secsupport as s
+from hubtest import issue_system
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,7 @@ def _build_world(workdir: Path) -> s.World:
     for short, code in list(AGENCIES.items()) + [("h37", s.H37)]:
         names = [f"sec-{short}"] + ([f"sec-{short}-hook", f"rot-{short}", f"rev-{short}"] if short != "h37" else [])
         for name in names:
-            out = server.cli("systems", "issue", "--agency", code, "--id", name, "--name", f"Security suite {name}",
-                             "--env").stdout
-            creds = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            creds = issue_system(server.binary, server.env, code, name, f"Security suite {name}")
             world.systems[name] = {"id": creds["GOVOFFICE_SYSTEM_ID"], "secret": creds["GOVOFFICE_SECRET_KEY"],
                                    "agency": code}
     world.routes_output = server.cli("routes").stdout
@@ -152,8 +151,6 @@ def world():
             for c in w.clients.values():
                 c.close()
             w.server.stop()
-            if not w.server.log_text():
-                pass
         keep = os.environ.get("GOVOFFICE_SECURITY_KEEP")
         if keep:
             print(f"security suite work folder kept: {workdir}")

@@ -155,7 +155,8 @@ def test_security_headers_on_pages_api_errors_and_static_files(world):
     assert not problems, "\n".join(problems)
 
 
-def test_hsts_is_sent_behind_a_trusted_https_proxy_only(world):
+def test_a_forged_forwarded_proto_switches_on_neither_hsts_nor_secure_cookies(world):
+    # The positive case (HSTS behind a trusted proxy) is AuthTests.hstsFollowsHTTPSAndNotTheCookiePolicy.
     c = s.Client(world.port, "hsts")
     resp = c.get("/login", headers={"X-Forwarded-Proto": "https"})
     # GOVOFFICE_TRUST_PROXY is off: a client cannot switch HTTPS behaviour on with a header.
