@@ -133,6 +133,7 @@ let package = Package(
                 "GovCore",
                 "EdXML",
                 "ExchangeClient",
+                "OfficeRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "PKI",
                 "PKCS11",
@@ -221,6 +222,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "ExchangeClient",
+                "OfficeRules",
                 "PKI",
                 "XMLSecurity",
                 .product(name: "X509", package: "swift-certificates"),

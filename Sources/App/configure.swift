@@ -62,6 +62,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(UsersCommand(), as: "users")
+    app.asyncCommands.use(OfficeCommand(), as: "office")
     app.asyncCommands.use(ToolBridge<EdXMLTool>(help: "Đọc, kiểm tra, tạo gói tin edXML (QCVN 102:2016) / read, validate and build edXML messages"), as: "edxml")
     app.asyncCommands.use(ToolBridge<SignTool>(help: "Ký số gói tin edXML hoặc tệp / sign an edXML message or a file"), as: "sign")
     app.asyncCommands.use(ToolBridge<VerifyTool>(help: "Kiểm tra chữ ký số / verify a signature"), as: "verify")
@@ -78,6 +79,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     if isServeCommand(app) {
         app.lifecycle.use(Housekeeping())
         app.lifecycle.use(WebhookDispatcher())
+        app.lifecycle.use(OfficeWorker())
         try await DatabaseSetup.tuneSQLite(app)
         if config.autoMigrate {
             try await app.autoMigrate()
@@ -86,6 +88,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
             if try await DemoSeeder.seedIfEmpty(app) {
                 app.logger.notice("\(DemoSeeder.banner())")
             }
+            try await DemoOffices.connectIfNone(app)
         }
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
@@ -135,6 +138,7 @@ func routes(_ app: Application) throws {
     try browser.register(collection: AuditController())
     try browser.register(collection: PKIAdminController())
     try browser.register(collection: HubAdminController())
+    try browser.register(collection: OfficeController(uploadLimit: app.govConfig.maxUploadBytes))
 
     let api = app.grouped("api", "v1")
     try api.register(collection: AgencyAPIController())

@@ -279,21 +279,7 @@ public enum AgencyCSV {
     ///
     /// Valid records survive ``parse(_:existingCodes:)`` unchanged.
     public static func write(_ records: [AgencyRecord]) -> String {
-        let stream = OutputStream(toMemory: ())
-        stream.open()
-        do {
-            let writer = try CSVWriter(stream: stream, newline: .crlf)
-            try writer.write(row: columns)
-            for record in records {
-                try writer.write(row: cells(of: record))
-            }
-        } catch {
-            // A memory stream has no way to fail; keep what was written rather than trap in a server.
-            assertionFailure("CSV write to memory failed: \(error)")
-        }
-        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
-        stream.close()
-        return String(decoding: data, as: UTF8.self) + "\r\n"
+        CSVText.write([columns] + records.map(cells(of:))) + "\r\n"
     }
 
     // MARK: - Private
@@ -417,5 +403,33 @@ public enum AgencyCSV {
             vi: "Dòng tiêu đề thiếu cột bắt buộc: \(list).",
             en: "The header row lacks required column(s): \(list)."
         )
+    }
+}
+
+/// Rows written as CSV text: quoted where needed, CRLF between rows.
+public enum CSVText {
+    /// `rows` as CSV. With `forSpreadsheet`, a UTF-8 byte-order mark comes first (so spreadsheet
+    /// programs read Vietnamese correctly) and a cell that a spreadsheet would run as a formula
+    /// (`=`, `+`, `-`, `@`, tab, CR first) gets a leading apostrophe.
+    public static func write(_ rows: [[String]], forSpreadsheet: Bool = false) -> String {
+        let stream = OutputStream(toMemory: ())
+        stream.open()
+        do {
+            let writer = try CSVWriter(stream: stream, newline: .crlf)
+            for row in rows {
+                try writer.write(row: forSpreadsheet ? row.map(neutralised) : row)
+            }
+        } catch {
+            // A memory stream has no way to fail; keep what was written rather than trap in a server.
+            assertionFailure("CSV write to memory failed: \(error)")
+        }
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        stream.close()
+        return (forSpreadsheet ? "\u{FEFF}" : "") + String(decoding: data, as: UTF8.self)
+    }
+
+    static func neutralised(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
+        return "'" + cell
     }
 }

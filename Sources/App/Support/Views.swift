@@ -64,6 +64,9 @@ extension Request {
                 || principal.agencyID.map({ AccessPolicy.canViewExchange(ofAgency: $0, principal) }) == true {
                 item("/admin/hub", "hub.nav", "nav-hub")
             }
+            if principal.agencyID != nil, !principal.roles.isDisjoint(with: [.clerk, .leader, .specialist]) {
+                item("/office", "nav.office", "nav-office")
+            }
             if principal.isSystemAdmin { item("/admin/pki", "nav.pki", "nav-pki") }
         }
         var pageUser: PageUser?

@@ -23,6 +23,25 @@ struct AccountService: Sendable {
 
     /// Checks a username and password. The answer and the time it takes are the same whether the
     /// account exists or not; failures count per username and lock it out with growing back-off.
+    /// A member of an agency as other subsystems see them: who, which unit, which roles.
+    struct Member: Sendable {
+        var username: String
+        var fullName: String
+        var unit: String?
+        var roles: Set<Role>
+    }
+
+    /// The active members of the agency `code` (for choosing a handler, listing a unit's people).
+    func members(ofAgencyCode code: String) async throws -> [Member] {
+        guard let agency = try await Agency.query(on: db).filter(\.$code == code).first() else { return [] }
+        let departments = try await Department.query(on: db).filter(\.$agency.$id == agency.requireID()).all()
+        let units = Dictionary(uniqueKeysWithValues: departments.compactMap { d in d.id.map { ($0, d.code) } })
+        return try await User.query(on: db).filter(\.$agency.$id == agency.requireID())
+            .filter(\.$state == UserState.active.rawValue).sort(\.$username).all()
+            .map { Member(username: $0.username, fullName: $0.fullName, unit: $0.$department.id.flatMap { units[$0] },
+                          roles: $0.roleSet) }
+    }
+
     func authenticate(username raw: String, password: String, actor: AuditActor) async throws -> User {
         let key = (try? Username.normalize(raw)) ?? String(raw.lowercased().prefix(64))
         let now = Date()

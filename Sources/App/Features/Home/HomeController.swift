@@ -22,6 +22,8 @@ struct HomeController: RouteCollection {
         var roles: [String]
         var lastLogin: String?
         var cards: [Card]
+        /// What waits for this person in the document office (empty for people without one).
+        var sections: [OfficeController.Section]
     }
 
     @Sendable func home(req: Request) async throws -> Response {
@@ -37,9 +39,11 @@ struct HomeController: RouteCollection {
             cards.append(Card(href: "/admin/agencies/import", title: req.t("agencies.import.title"),
                               text: req.t("home.card.import")))
         }
+        let office = try? await OfficeController.actor(req)
+        let sections = try await office.asyncMap { try await OfficeController.waiting(req, $0).sections } ?? []
         return try await req.renderPage("home", title: "home.title", Body(
             fullName: user.fullName, agencyName: req.currentAgencyName, departmentName: department?.name,
             roles: user.roleSet.sorted().map { req.t($0.labelKey) },
-            lastLogin: user.lastLoginAt.map { DisplayTime.format($0) }, cards: cards))
+            lastLogin: user.lastLoginAt.map { DisplayTime.format($0) }, cards: cards, sections: sections))
     }
 }

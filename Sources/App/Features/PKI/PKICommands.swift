@@ -52,17 +52,12 @@ struct SigningOptions: ParsableArguments {
         let chain: [[UInt8]]
         if let key, let cert {
             do {
-                signer = try SoftwareSigningKey(pem: try ToolFiles.text(key))
+                (signer, chain) = try SigningMaterial.software(keyPEM: try ToolFiles.text(key), certificatesPEM: try ToolFiles.text(cert))
             } catch let error as SigningError {
                 throw ToolFiles.signingFailure(error)
-            }
-            let certificates: [Certificate]
-            do {
-                certificates = try CertificateReader.certificates(pem: try ToolFiles.text(cert))
             } catch let error as PKIError {
                 throw ToolFailure(message: "\(error.code.rawValue): \(error.vi) / \(error.en)")
             }
-            chain = certificates.map(\.derBytes)
         } else if let pkcs11, let token {
             let pin: PIN = pinFile.map { PIN.file($0) } ?? .environment(PIN.defaultEnvironmentVariable)
             do {

@@ -124,3 +124,7 @@ struct SignatureCheck: Sendable {
 extension Request {
     var signatureCheck: SignatureCheck { SignatureCheck(pki: pki, unsignedPolicy: application.govConfig.unsignedPolicy) }
 }
+
+extension Application {
+    var signatureCheck: SignatureCheck { SignatureCheck(pki: pki, unsignedPolicy: govConfig.unsignedPolicy) }
+}

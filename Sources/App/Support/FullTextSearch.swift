@@ -1,0 +1,49 @@
+import Fluent
+import GovCore
+import SQLKit
+
+/// Full-text search over a table's folded `search_text` column, one helper for both databases:
+/// SQLite keeps an FTS5 index in step through triggers (the table's rowid is the index's rowid);
+/// PostgreSQL indexes `to_tsvector('simple', search_text)` with GIN. The text is folded before it is
+/// stored (``SearchText/fold(_:)``) and queries are folded too, so the 'simple' configuration and
+/// FTS5's unicode61 tokenizer both see unaccented words.
+struct FullTextSearch: Sendable {
+    /// The searched table (it has a `search_text` column).
+    let table: String
+
+    private var ftsTable: String { "\(table)_fts" }
+
+    /// Creates the index and, on SQLite, the triggers that keep it in step.
+    func create(on database: any Database) async throws {
+        let sql = database.sql
+        if sql.dialect.name == "sqlite" {
+            try await sql.raw("CREATE VIRTUAL TABLE \(ident: ftsTable) USING fts5(search_text, content=\(literal: table), content_rowid='rowid', tokenize='unicode61')").run()
+            try await sql.raw("CREATE TRIGGER \(ident: ftsTable + "_ai") AFTER INSERT ON \(ident: table) BEGIN INSERT INTO \(ident: ftsTable)(rowid, search_text) VALUES (new.rowid, new.search_text); END").run()
+            try await sql.raw("CREATE TRIGGER \(ident: ftsTable + "_ad") AFTER DELETE ON \(ident: table) BEGIN INSERT INTO \(ident: ftsTable)(\(ident: ftsTable), rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END").run()
+            try await sql.raw("CREATE TRIGGER \(ident: ftsTable + "_au") AFTER UPDATE OF search_text ON \(ident: table) BEGIN INSERT INTO \(ident: ftsTable)(\(ident: ftsTable), rowid, search_text) VALUES ('delete', old.rowid, old.search_text); INSERT INTO \(ident: ftsTable)(rowid, search_text) VALUES (new.rowid, new.search_text); END").run()
+        } else {
+            try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_fts") ON \(ident: table) USING GIN (to_tsvector('simple', search_text))").run()
+        }
+    }
+
+    /// Removes what ``create(on:)`` made.
+    func drop(on database: any Database) async throws {
+        let sql = database.sql
+        if sql.dialect.name == "sqlite" {
+            for suffix in ["_ai", "_ad", "_au"] { try await sql.raw("DROP TRIGGER IF EXISTS \(ident: ftsTable + suffix)").run() }
+            try await sql.raw("DROP TABLE IF EXISTS \(ident: ftsTable)").run()
+        } else {
+            try await sql.raw("DROP INDEX IF EXISTS \(ident: "idx_" + table + "_fts")").run()
+        }
+    }
+
+    /// A condition on the table's rows (aliased `alias`) that holds when every term of `query`
+    /// occurs as a word or word prefix. Add it to a WHERE clause; nil when the query is empty.
+    func matches(_ query: FullTextQuery, alias: String, dialect: String) -> SQLQueryString? {
+        guard !query.isEmpty else { return nil }
+        if dialect == "sqlite" {
+            return "\(ident: alias).rowid IN (SELECT rowid FROM \(ident: ftsTable) WHERE \(ident: ftsTable) MATCH \(bind: query.fts5))"
+        }
+        return "to_tsvector('simple', \(ident: alias).search_text) @@ to_tsquery('simple', \(bind: query.tsquery))"
+    }
+}
