@@ -34,6 +34,24 @@ public struct FullTextQuery: Sendable, Equatable {
         self.terms = terms
     }
 
+    /// The text to store in an indexed column: folded, and every run of characters that are not
+    /// letters or digits made one space. Both engines then see the same words the query is split
+    /// into (PostgreSQL's parser would otherwise read "12/qd-ubnd" as one path-like token).
+    public static func indexText(_ text: String) -> String {
+        var out = ""
+        var space = false
+        for character in SearchText.fold(text) {
+            if character.isLetter || character.isNumber {
+                if space, !out.isEmpty { out.append(" ") }
+                out.append(character)
+                space = false
+            } else {
+                space = true
+            }
+        }
+        return out
+    }
+
     /// Whether there is nothing to search for.
     public var isEmpty: Bool { terms.isEmpty }
 

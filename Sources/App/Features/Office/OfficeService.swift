@@ -397,7 +397,7 @@ struct OfficeService: Sendable {
 
     /// What full-text search reads: number, subject, content and sender, folded.
     static func searchText(_ doc: OfficeDocument) -> String {
-        SearchText.fold([doc.displayNumber, doc.regNumber.map(String.init), doc.typeName, doc.subject, doc.content,
+        FullTextQuery.indexText([doc.displayNumber, doc.regNumber.map(String.init), doc.typeName, doc.subject, doc.content,
                          doc.senderName, doc.senderCode].compactMap { $0 }.joined(separator: " "))
     }
 }

@@ -1,0 +1,287 @@
+import EdXML
+import Fluent
+import Foundation
+import GovCore
+import OfficeRules
+import SQLKit
+import Testing
+import VaporTesting
+
+@testable import App
+
+/// The document office's rules against the real database (SQLite here, PostgreSQL in
+/// ./scripts/test): intake from the hub, each step and the status it queues, numbering under
+/// concurrency and across the new year, and the bad input the issue names.
+@Suite("Document office", .serialized)
+struct OfficeTests {
+    static let g22 = "000.00.00.G22"
+    static let h41 = "000.00.00.H41"
+
+    static func actor(_ username: String, _ roles: Set<Role>, agency: String = h41, unit: String? = "TH") -> OfficeActor {
+        OfficeActor(username: username, fullName: username, agencyCode: agency, unit: unit, roles: roles, audit: .commandLine)
+    }
+
+    static let clerk = actor("h41.vanthu", [.clerk], unit: "VP")
+    static let leader = actor("h41.lanhdao", [.leader])
+    static let specialist = actor("h41.chuyenvien", [.specialist])
+
+    /// A document from G22 to H41 as the hub would hand it over (unsigned: the signature report is given).
+    static func incoming(number: String, subject: String = "Về việc thử nghiệm sổ văn bản") throws -> Data {
+        var spec = DocumentSpec(from: Organization(organId: g22, organName: "Văn phòng Chính phủ"),
+                                to: [Organization(organId: h41, organName: "UBND tỉnh Nghệ An")],
+                                codeNumber: number, codeNotation: "VPCP-TH", typeName: "Công văn", subject: subject)
+        spec.promulgationDate = "2026/11/23"
+        spec.content = "Nội dung: " + subject
+        return try EdXMLWriter.write(.document(EdXMLBuilder.document(spec)))
+    }
+
+    static let valid = SignatureReport(status: "valid", agencyBound: true, chain: [], revocation: "good", warnings: [])
+
+    static func arrive(_ app: Application, number: String, subject: String = "Về việc thử nghiệm sổ văn bản") async throws -> OfficeDocument {
+        let outcome = try await app.office.intake(hubMessageID: UUID(), bytes: try incoming(number: number, subject: subject),
+                                                  agency: h41, signature: valid)
+        #expect(outcome == .done)
+        let doc = try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == number).first()
+        return try #require(doc)
+    }
+
+    /// The status codes queued for the hub about `doc`, in order.
+    static func queued(_ app: Application, _ doc: OfficeDocument) async throws -> [String] {
+        try await app.office.outbox(of: doc).map { item in
+            guard case .status(let status) = try EdXMLReader.read(item.payload).message else { return "document" }
+            return status.statusCode
+        }
+    }
+
+    @Test("arrival answers 01; accept registers with number 1 and 03; assign 04; start 05; finish 06")
+    func incomingWorkflowQueuesEveryStatus() async throws {
+        try await withTestApp { app in
+            let doc = try await Self.arrive(app, number: "101")
+            #expect(doc.state == "arrived")
+            let id = try doc.requireID()
+            let accepted = try await app.office.take(.accept, on: id, by: Self.clerk)
+            #expect(accepted.regNumber == 1)
+            #expect(accepted.state == "registered")
+            let arrival = try CivilDate(parsing: try #require(accepted.arrivalDate))
+            let deadline = WorkingCalendar(years: 2026...2027).adding(workingDays: 5, to: arrival)
+            _ = try await app.office.take(.assign(IncomingAssignment(leadUnit: "TH", coordinatingUnits: ["VP"],
+                                                                     deadlines: ["TH": deadline], opinion: "Giao Phòng Tổng hợp")),
+                                          on: id, by: Self.leader)
+            _ = try await app.office.take(.startProcessing, on: id, by: Self.specialist)
+            let done = try await app.office.take(.finish, on: id, by: Self.specialist)
+            #expect(done.state == "done")
+            #expect(done.deadline == deadline.iso)
+            #expect(try await Self.queued(app, done) == ["01", "03", "04", "05", "06"])
+            #expect(try await app.office.assignments(of: done).map(\.unit).sorted() == ["TH", "VP"])
+            // The same hub message fetched again (a retry, another node) is not a second document.
+            let again = try await app.office.intake(hubMessageID: UUID(uuidString: try #require(done.hubMessageID))!,
+                                                    bytes: try Self.incoming(number: "101"), agency: Self.h41, signature: Self.valid)
+            #expect(again == .done)
+            #expect(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "101").count() == 1)
+        }
+    }
+
+    @Test("a document that fails validation or its signature is kept, rejected, and answered 02 with the reason")
+    func invalidDocumentIsRejectedWithReason() async throws {
+        try await withTestApp { app in
+            let bad = SignatureReport(status: "invalid", code: "signature_invalid", messageVI: "Chữ ký số không hợp lệ",
+                                      messageEN: "Invalid signature", agencyBound: false, chain: [], revocation: "not checked", warnings: [])
+            _ = try await app.office.intake(hubMessageID: UUID(), bytes: try Self.incoming(number: "201"), agency: Self.h41, signature: bad)
+            let doc = try #require(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "201").first())
+            #expect(doc.state == "rejected")
+            #expect(doc.edxml != nil, "kept for audit")
+            #expect(doc.rejectionReason?.contains("signature_invalid") == true)
+            let items = try await app.office.outbox(of: doc)
+            #expect(items.count == 1)
+            guard case .status(let status) = try EdXMLReader.read(items[0].payload).message else { Issue.record("not a status"); return }
+            #expect(status.statusCode == "02")
+            #expect(status.description?.contains("signature_invalid") == true)
+
+            // Missing required header fields: validation, not only the signature, refuses it.
+            var text = String(decoding: try Self.incoming(number: "202"), as: UTF8.self)
+            text = text.replacingOccurrences(of: "<edXML:Subject>Về việc thử nghiệm sổ văn bản</edXML:Subject>", with: "")
+            _ = try await app.office.intake(hubMessageID: UUID(), bytes: Data(text.utf8), agency: Self.h41, signature: Self.valid)
+            let invalid = try #require(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "202").first())
+            #expect(invalid.state == "rejected")
+            #expect(try await Self.queued(app, invalid) == ["02"])
+
+            let garbage = try await app.office.intake(hubMessageID: UUID(), bytes: Data("not xml".utf8), agency: Self.h41, signature: nil)
+            guard case .refused = garbage else { Issue.record("unreadable bytes must be refused"); return }
+        }
+    }
+
+    @Test("reject needs a reason and sends 02; steps out of order or by the wrong role are refused")
+    func rejectAndRefusedSteps() async throws {
+        try await withTestApp { app in
+            let doc = try await Self.arrive(app, number: "301")
+            let id = try doc.requireID()
+            await #expect(throws: GovError.self) { _ = try await app.office.take(.reject(reason: "  "), on: id, by: Self.clerk) }
+            await #expect(throws: GovError.self) { _ = try await app.office.take(.accept, on: id, by: Self.leader) }
+            await #expect(throws: GovError.self) { _ = try await app.office.take(.finish, on: id, by: Self.specialist) }
+            let rejected = try await app.office.take(.reject(reason: "Gửi nhầm cơ quan"), on: id, by: Self.clerk)
+            #expect(rejected.state == "rejected")
+            #expect(try await Self.queued(app, rejected) == ["01", "02"])
+            await #expect(throws: GovError.self) { _ = try await app.office.take(.accept, on: id, by: Self.clerk) }
+        }
+    }
+
+    @Test("a deadline before the arrival date is refused")
+    func deadlineBeforeArrival() async throws {
+        try await withTestApp { app in
+            let doc = try await Self.arrive(app, number: "401")
+            let id = try doc.requireID()
+            _ = try await app.office.take(.accept, on: id, by: Self.clerk)
+            let early = try #require(CivilDate(year: 2020, month: 1, day: 2))
+            do {
+                _ = try await app.office.take(.assign(IncomingAssignment(leadUnit: "TH", deadlines: ["TH": early], opinion: "")),
+                                              on: id, by: Self.leader)
+                Issue.record("an early deadline must be refused")
+            } catch let error as GovError {
+                #expect(error.code == "deadline_before_arrival")
+            }
+            #expect(try await OfficeDocument.find(id, on: app.db)?.state == "registered", "nothing changed")
+        }
+    }
+
+    @Test("a clerk of another agency neither sees nor moves the document")
+    func otherAgencyClerk() async throws {
+        try await withTestApp { app in
+            let doc = try await Self.arrive(app, number: "501")
+            let id = try doc.requireID()
+            let other = Self.actor("g22.vanthu", [.clerk], agency: Self.g22)
+            await #expect(throws: GovError.self) { _ = try await app.office.document(id, for: other) }
+            do {
+                _ = try await app.office.take(.accept, on: id, by: other)
+                Issue.record("another agency's clerk must be refused")
+            } catch let error as GovError {
+                #expect(error.code == "office_document_not_found")
+            }
+            #expect(try await app.office.list(.init(direction: .incoming), for: other).total == 0)
+        }
+    }
+
+    @Test("20 registrations at once get 1…20: no gaps, no duplicates")
+    func concurrentNumbering() async throws {
+        try await withTestApp { app in
+            let today = try #require(CivilDate(year: 2026, month: 6, day: 1))
+            let numbers = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await app.office.registerPaper(.init(senderName: "Bộ Nội vụ", codeNumber: "\(index + 1)/BNV-TCBM", typeCode: "CV",
+                                                                 subject: "Văn bản giấy \(index)", promulgationDate: nil, urgency: 0,
+                                                                 secret: false, scan: nil), by: Self.clerk, today: today).regNumber ?? 0
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(numbers.sorted() == Array(1...20))
+        }
+    }
+
+    @Test("the series restarts at 1 on 1 January; secret documents have their own series")
+    func newYearReset() async throws {
+        try await withTestApp { app in
+            func register(_ day: CivilDate, secret: Bool = false) async throws -> Int {
+                try await app.office.registerPaper(.init(senderName: "Bộ Tài chính", codeNumber: "", typeCode: "TB", subject: "Thông báo",
+                                                         promulgationDate: nil, urgency: 0, secret: secret, scan: nil),
+                                                   by: Self.clerk, today: day).regNumber ?? 0
+            }
+            let eve = try #require(CivilDate(year: 2026, month: 12, day: 31))
+            let newYear = try #require(CivilDate(year: 2027, month: 1, day: 1))
+            #expect(try await register(eve) == 1)
+            #expect(try await register(eve) == 2)
+            #expect(try await register(eve, secret: true) == 1)
+            #expect(try await register(newYear) == 1)
+            #expect(try await register(newYear) == 2)
+        }
+    }
+
+    @Test("attachments of a type that is not allowed are refused before anything is stored")
+    func attachmentTypeNotAllowed() async throws {
+        try await withTestApp { app in
+            let exe = OfficeService.UploadedFile(name: "hoso.exe", contentType: "application/x-msdownload", data: Data("MZ".utf8))
+            do {
+                _ = try await app.office.registerPaper(.init(senderName: "Sở Nội vụ", codeNumber: "", typeCode: "CV", subject: "Kèm tệp",
+                                                             promulgationDate: nil, urgency: 0, secret: false, scan: exe), by: Self.clerk)
+                Issue.record("an .exe must be refused")
+            } catch let error as GovError {
+                #expect(error.code == "office_attachment_type_not_allowed")
+                #expect(error.kind.httpStatus == 415)
+            }
+            // A PDF name with an executable's type, or a PDF type with another extension, is refused too.
+            for (name, type) in [("a.pdf", "application/x-msdownload"), ("a.exe", "application/pdf")] {
+                #expect(throws: GovError.self) { try OfficeAttachmentPolicy.check(name: name, contentType: type, size: 10) }
+            }
+            #expect(try await OfficeDocument.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test("search ignores diacritics and reads SQL and FTS syntax as plain words")
+    func searchIsDiacriticInsensitiveAndSafe() async throws {
+        try await withTestApp { app in
+            _ = try await Self.arrive(app, number: "601", subject: "Về việc ban hành quyết định tuyển dụng")
+            _ = try await Self.arrive(app, number: "602", subject: "Về việc kiểm tra công tác văn thư")
+            func search(_ q: String) async throws -> [String] {
+                try await app.office.list(.init(direction: .incoming, text: q), for: Self.clerk).documents.compactMap(\.codeNumber)
+            }
+            #expect(try await search("quyet dinh") == ["601"])
+            #expect(try await search("QUYẾT ĐỊNH") == ["601"])
+            #expect(try await search("van thu") == ["602"])
+            #expect(try await search("602/VPCP") == ["602"])
+            #expect(try await search("tuyen").count == 1, "prefixes match")
+            for hostile in ["' OR 1=1 --", "\"quyet\" NEAR(*", "quyet* AND NOT dinh", "); DROP TABLE office_documents; --",
+                            "col:quyet", "^dinh", "\"", "*", "a:* & !b", "%_\\"] {
+                _ = try await search(hostile)
+            }
+            #expect(try await search("' OR 1=1 --") == [], "no word of it occurs")
+            #expect(try await OfficeDocument.query(on: app.db).count() == 2)
+        }
+    }
+
+    @Test("outgoing: draft, approval, numbering by the clerk only, secret documents apart, sending queues the document")
+    func outgoingNumbering() async throws {
+        try await withTestApp { app in
+            let g22Specialist = Self.actor("g22.chuyenvien", [.specialist], agency: Self.g22)
+            let g22Leader = Self.actor("g22.lanhdao", [.leader], agency: Self.g22)
+            let g22Clerk = Self.actor("g22.vanthu", [.clerk], agency: Self.g22, unit: "HC")
+            let draft = OfficeService.Draft(typeCode: "QĐ", subject: "Quyết định thành lập tổ công tác", content: "Điều 1…",
+                                            signerName: "Lê Văn Lãnh Đạo", signerPosition: "Phó Chủ nhiệm", competence: "KT.",
+                                            recipients: [Self.h41], places: "Như Điều 3;\nLưu: VT.", urgency: 1, secret: false, files: [])
+            let doc = try await app.office.createDraft(draft, by: g22Specialist, directory: AgencyDirectory(db: app.db))
+            let id = try doc.requireID()
+            await #expect(throws: GovError.self) {
+                _ = try await app.office.assignNumber(id, agencyAbbreviation: "VPCP", unitAbbreviation: nil, by: g22Clerk)
+            }
+            try await app.office.approve(id, by: g22Leader)
+            await #expect(throws: GovError.self) {
+                _ = try await app.office.assignNumber(id, agencyAbbreviation: "VPCP", unitAbbreviation: nil, by: g22Leader)
+            }
+            let numbered = try await app.office.assignNumber(id, agencyAbbreviation: "VPCP", unitAbbreviation: nil, by: g22Clerk)
+            #expect(numbered.displayNumber == "01/QĐ-VPCP")
+            try await app.office.send(id, by: g22Clerk, organization: Organization(organId: Self.g22, organName: "Văn phòng Chính phủ"),
+                                      recipientNames: [:])
+            let sent = try #require(try await OfficeDocument.find(id, on: app.db))
+            #expect(sent.state == "sent")
+            #expect(sent.edxmlDocumentID?.hasSuffix("01/QĐ-VPCP") == true)
+            #expect(try await Self.queued(app, sent) == ["document"])
+
+            var secret = draft
+            secret.recipients = []
+            secret.secret = true
+            let letter = try await app.office.createDraft(secret, by: g22Specialist, directory: AgencyDirectory(db: app.db))
+            try await app.office.approve(try letter.requireID(), by: g22Leader)
+            let secretNumbered = try await app.office.assignNumber(try letter.requireID(), agencyAbbreviation: "VPCP",
+                                                                   unitAbbreviation: nil, by: g22Clerk)
+            #expect(secretNumbered.regNumber == 1, "secret documents have their own series")
+
+            var overHub = draft
+            overHub.secret = true
+            do {
+                _ = try await app.office.createDraft(overHub, by: g22Specialist, directory: AgencyDirectory(db: app.db))
+                Issue.record("a secret document must not go over the hub")
+            } catch let error as GovError {
+                #expect(error.code == "office_secret_not_electronic")
+            }
+        }
+    }
+}
