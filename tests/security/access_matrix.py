@@ -31,6 +31,11 @@ ROLES = ["system_admin", "agency_admin", "clerk", "leader", "specialist", "cabin
 
 PUBLIC, SIGNED_IN, SYSTEM_ADMIN, AGENCY_ADMIN, HUB_ADMIN, HUB_VIEW, SYSTEM = (
     "public", "signed_in", "system_admin", "agency_admin", "hub_admin", "hub_view", "system")
+# The document office: staff of an agency with one of these roles; a system administrator without
+# such a role has no office (there is no "all agencies" office).
+OFFICE, OFFICE_CLERK, OFFICE_LEADER, OFFICE_RECORDS = "office", "office_clerk", "office_leader", "office_records"
+OFFICE_ROLES = {OFFICE: {"clerk", "leader", "specialist"}, OFFICE_CLERK: {"clerk"}, OFFICE_LEADER: {"leader"},
+                OFFICE_RECORDS: {"clerk", "leader"}}
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,33 @@ ROUTES = [
     Route("GET", "/admin/hub/dead-letters", HUB_VIEW),
     Route("POST", "/admin/hub/deliveries/:id/redeliver", HUB_ADMIN, scoped=True, target="delivery_from",
           deny_other=HIDDEN, note="own: 409 delivery_not_dead"),
+    # Document office (OfficeController). Document routes aim at a document id that does not exist,
+    # so an allowed call is a harmless 404; which agency sees which document is tested in
+    # OfficeTests (another agency's clerk) and tests/office (three processes). Steps that check the
+    # role before looking the document up are declared with that role.
+    Route("GET", "/office", OFFICE),
+    Route("GET", "/office/incoming", OFFICE),
+    Route("GET", "/office/outgoing", OFFICE),
+    Route("GET", "/office/search", OFFICE),
+    Route("GET", "/office/incoming/new", OFFICE_CLERK),
+    Route("POST", "/office/incoming", OFFICE_CLERK, body="multipart_empty"),
+    Route("GET", "/office/outgoing/new", OFFICE),
+    Route("POST", "/office/outgoing", OFFICE, body="multipart_empty"),
+    Route("GET", "/office/documents/:id", OFFICE, target="office_document_missing"),
+    Route("GET", "/office/documents/:id/files/:file", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/accept", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/reject", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/assign", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/start", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/finish", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/send", OFFICE, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/revocation", OFFICE, target="office_document_missing",
+          note="no decision: 400 before anything else"),
+    Route("POST", "/office/documents/:id/specialist", OFFICE_LEADER, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/approve", OFFICE_LEADER, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/number", OFFICE_CLERK, target="office_document_missing"),
+    Route("POST", "/office/documents/:id/revoke", OFFICE_CLERK, target="office_document_missing"),
+    Route("GET", "/office/registers/:direction", OFFICE_RECORDS, target="register_direction"),
     # The hub API (HubAPIController): agency systems only.
     Route("POST", "/api/v1/exchange/messages", SYSTEM, scoped=True, body="edxml_from_target",
           note="another agency's document: 403 sender_mismatch"),
@@ -149,6 +181,12 @@ def expected(route: Route, principal, target_agency: str | None) -> str:
     if kind != "user":
         return "deny_auth"
     if route.access == SIGNED_IN:
+        return "allow"
+    if route.access in OFFICE_ROLES:
+        if agency is None or not (OFFICE_ROLES[route.access] & roles):
+            return "deny_role"
+        if route.scoped and target_agency != agency:
+            return "deny_other"
         return "allow"
     if "system_admin" in roles:
         return "allow"

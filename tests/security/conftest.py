@@ -94,6 +94,8 @@ def _build_world(workdir: Path) -> s.World:
     t["user"] = {code: world.user_ids[f"sec.{short}.target"] for short, code in AGENCIES.items()}
     t["system_rotate"] = {code: system_rows[f"rot-{short}"] for short, code in AGENCIES.items()}
     t["system_revoke"] = {code: system_rows[f"rev-{short}"] for short, code in AGENCIES.items()}
+    t["office_document_missing"] = {code: "00000000-0000-4000-8000-000000000000" for code in AGENCIES.values()}
+    t["register_direction"] = {code: "incoming" for code in AGENCIES.values()}
     t["message_to"], t["message_from"], t["delivery_from"], t["webhook"] = {}, {}, {}, {}
     for short, code in AGENCIES.items():
         doc = s.build_document(s.H37, [code], f"to-{short}")
