@@ -133,6 +133,7 @@ let package = Package(
                 "GovCore",
                 "EdXML",
                 "ExchangeClient",
+                "OfficeRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "PKI",
                 "PKCS11",

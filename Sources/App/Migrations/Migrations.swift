@@ -16,6 +16,7 @@ enum GovMigrations {
         app.migrations.add(M0007_CreateWebSessions())    // server-side web sessions (shared by all nodes, expiring)
         app.migrations.add(M0008_CreatePKI())            // trusted CAs, CRLs, revoked serials, certificates bound to agencies
         app.migrations.add(M0009_CreateExchange())       // the hub: messages, deliveries, parties, webhooks, evidence chain
+        app.migrations.add(M0011_CreateCalendar())       // the work and meeting calendar: rooms, entries, participants, feed tokens
     }
 }
 
