@@ -333,9 +333,11 @@ struct CalendarController: RouteCollection {
         return try await renderForm(req, agency: agency, action: "/calendar", isNew: true, form: form)
     }
 
+    // The form handlers decode before they authorise, like the other admin pages: a body of the
+    // wrong type is a 415 for everyone, whatever their rights.
     @Sendable func create(req: Request) async throws -> Response {
-        let (_, agency) = try await writable(req)
         let form = try req.content.decode(EntryForm.self)
+        let (_, agency) = try await writable(req)
         do {
             let entry = try await req.calendar.create(try draft(form), agency: agency, actor: req.auditActor)
             req.flash("success", "calendar.flash.created")
@@ -358,9 +360,9 @@ struct CalendarController: RouteCollection {
     }
 
     @Sendable func update(req: Request) async throws -> Response {
+        let form = try req.content.decode(EntryForm.self)
         let (entry, agency) = try await self.entry(req, write: true)
         let entryID = try entry.requireID()
-        let form = try req.content.decode(EntryForm.self)
         do {
             try await req.calendar.update(entry, try draft(form), agency: agency, actor: req.auditActor)
             req.flash("success", "calendar.flash.updated")
@@ -411,8 +413,8 @@ struct CalendarController: RouteCollection {
     }
 
     @Sendable func createRoom(req: Request) async throws -> Response {
-        let (principal, agency) = try await writable(req)
         let form = try req.content.decode(RoomForm.self)
+        let (principal, agency) = try await writable(req)
         do {
             var capacity: Int?
             if let text = form.capacity?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
@@ -466,8 +468,8 @@ struct CalendarController: RouteCollection {
 
     /// Makes a new link and shows it on this answer only: the server keeps just its hash.
     @Sendable func rotateFeed(req: Request) async throws -> Response {
-        let (principal, agency) = try await readable(req)
         let scope = try req.content.decode(RotateForm.self).scope ?? "person"
+        let (principal, agency) = try await readable(req)
         let userID: UUID?
         switch scope {
         case "person": userID = principal.userID
