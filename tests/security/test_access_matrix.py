@@ -68,6 +68,10 @@ BODIES = {
                                        "content_type": "application/xml"},
     "ack_done": lambda w, t: {"json": {"outcome": "done"}},
     "webhook": lambda w, t: {"json": {"url": "http://127.0.0.1:9/matrix", "secret": "m" * 20}},
+    "calendar_entry_invalid": lambda w, t: {"form": {"kind": "work", "title": "Kiểm tra bảo mật",
+                                                     "start": "2030-01-07T10:00", "end": "2030-01-07T09:00"}},
+    "calendar_room_invalid": lambda w, t: {"form": {"name": ""}},
+    "calendar_feed_person": lambda w, t: {"form": {"scope": "person"}},
 }
 
 
