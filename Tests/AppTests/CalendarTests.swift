@@ -161,12 +161,13 @@ struct CalendarTests {
                  .badRequest, "calendar_time_invalid"),
                 (Self.entryForm("Người lạ") + [("participants[]", "not-a-uuid")], .badRequest, "calendar_participant_other_agency"),
             ]
+            let entriesBefore = try await CalendarEntryRecord.query(on: app.db).count()
             for (fields, status, code) in cases {
                 let response = try await clerk.post("/calendar", fields)
                 #expect(response.status == status, "\(code)")
                 #expect(response.text.contains("data-code=\"\(code)\""), "\(code)")
             }
-            #expect(try await CalendarEntryRecord.query(on: app.db).count() == 0)
+            #expect(try await CalendarEntryRecord.query(on: app.db).count() == entriesBefore)
             let room = try await clerk.post("/calendar/rooms", [("name", ""), ("capacity", "x")])
             #expect(room.status == .badRequest)
             _ = try await Self.room(clerk, "Phòng trùng", app)
@@ -304,14 +305,31 @@ struct CalendarTests {
         try await withTestApp { app in
             let clerk = TestBrowser(app)
             try await clerk.login("g22.vanthu")
+            let entries = try await CalendarEntryRecord.query(on: app.db).count()
+            let rooms = try await CalendarRoom.query(on: app.db).count()
             let refused = try await clerk.post("/calendar", Self.entryForm("Giả mạo"), csrf: .none)
             #expect(refused.status == .forbidden)
             #expect(refused.text.contains("csrf_invalid"))
             #expect(try await clerk.post("/calendar/rooms", [("name", "Giả mạo")], csrf: .value("gos_wrong")).status == .forbidden)
             #expect(try await clerk.post("/calendar/feeds/rotate", [("scope", "person")], csrf: .none).status == .forbidden)
-            #expect(try await CalendarEntryRecord.query(on: app.db).count() == 0)
-            #expect(try await CalendarRoom.query(on: app.db).count() == 0)
+            #expect(try await CalendarEntryRecord.query(on: app.db).count() == entries)
+            #expect(try await CalendarRoom.query(on: app.db).count() == rooms)
             #expect(try await CalendarFeedToken.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test func theDemoDataHasThisWeeksCalendar() async throws {
+        try await withTestApp { app in
+            let clerk = TestBrowser(app)
+            try await clerk.login("g22.vanthu")
+            let week = try await clerk.get("/calendar")
+            #expect(week.text.contains("Chào cờ và giao ban đầu tuần"))
+            #expect(week.text.contains("Họp chuẩn bị phiên họp Chính phủ thường kỳ"))
+            #expect(try await clerk.get("/calendar/rooms").text.contains("Phòng họp A (tầng 3)"))
+            // One audited seed, and a second seed writes nothing.
+            #expect(try await AuditRecord.query(on: app.db).filter(\.$action == "demo.seed").count() == 1)
+            #expect(try await DemoSeeder.seedIfEmpty(app) == false)
+            #expect(try await CalendarEntryRecord.query(on: app.db).count() == 3)
         }
     }
 

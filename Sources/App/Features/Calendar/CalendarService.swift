@@ -218,7 +218,7 @@ struct CalendarService: Sendable {
         return draft
     }
 
-    private static func apply(_ draft: Draft, to entry: CalendarEntryRecord) {
+    fileprivate static func apply(_ draft: Draft, to entry: CalendarEntryRecord) {
         entry.kind = draft.kind.rawValue
         entry.title = draft.title
         entry.startAt = draft.start
@@ -242,7 +242,7 @@ struct CalendarService: Sendable {
         if let clash = try await query.first() { throw roomBusy(clash) }
     }
 
-    private static func replaceParticipants(of entryID: UUID, with users: Set<UUID>, on tx: any Database) async throws {
+    fileprivate static func replaceParticipants(of entryID: UUID, with users: Set<UUID>, on tx: any Database) async throws {
         try await tx.sql.delete(from: participantsTable).where("entry_id", .equal, entryID).run()
         guard !users.isEmpty else { return }
         var insert = tx.sql.insert(into: participantsTable).columns("entry_id", "user_id")
@@ -375,4 +375,40 @@ extension Request {
 
 extension Application {
     var calendar: CalendarService { CalendarService(db: db) }
+}
+
+extension CalendarService {
+    /// The demo calendar of the Government Office for the week of `today`: two rooms, the Monday
+    /// flag-raising for everyone, a meeting of the leader and a working visit. Written inside the demo
+    /// seed's transaction, which its one audit record covers.
+    static func seedDemo(agencyID: UUID, users: [String: UUID], today: CivilDate, on tx: any Database) async throws {
+        let hall = CalendarRoom(agencyID: agencyID, name: "Hội trường tầng 1", capacity: 200)
+        let roomA = CalendarRoom(agencyID: agencyID, name: "Phòng họp A (tầng 3)", capacity: 30)
+        try await hall.create(on: tx)
+        try await roomA.create(on: tx)
+        let monday = CalendarTime.monday(of: today)
+        func at(_ day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
+            CalendarTime.start(of: CalendarTime.adding(days: day, to: monday))
+                .addingTimeInterval(Double(hour * 3600 + minute * 60))
+        }
+        let leader = users["g22.lanhdao"]
+        let items: [(CalendarKind, String, Date, Date, UUID?, String?, UUID?, [UUID?])] = [
+            (.work, "Chào cờ và giao ban đầu tuần", at(0, 7, 30), at(0, 8, 30), hall.id, nil, nil, []),
+            (.meeting, "Họp chuẩn bị phiên họp Chính phủ thường kỳ", at(1, 14), at(1, 16, 30), roomA.id, nil, leader,
+             [users["g22.chuyenvien"], users["g22.vanthu"]]),
+            (.work, "Làm việc với Bộ Tư pháp về dự thảo Nghị định", at(3, 8, 30), at(3, 11, 30), nil,
+             "Bộ Tư pháp, 58-60 Trần Phú, Ba Đình, Hà Nội", leader, [users["g22.chuyenvien"]]),
+        ]
+        for (kind, title, start, end, room, location, host, people) in items {
+            let entry = CalendarEntryRecord()
+            entry.id = UUID()
+            entry.agencyID = agencyID
+            entry.cancelled = false
+            entry.createdBy = AuditActor.commandLine.label
+            apply(Draft(kind: kind, title: title, start: start, end: end, roomID: room, location: location, details: "",
+                        hostUserID: host, participantIDs: Set(people.compactMap { $0 })), to: entry)
+            try await entry.create(on: tx)
+            try await replaceParticipants(of: try entry.requireID(), with: Set(people.compactMap { $0 }), on: tx)
+        }
+    }
 }
