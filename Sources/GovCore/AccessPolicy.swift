@@ -29,6 +29,21 @@ public enum AccessPolicy {
         p.isSystemAdmin || p.isAgencyAdmin(of: agencyID) || (p.has(.clerk) && p.agencyID == agencyID)
     }
 
+    /// Who may look at an agency's work and meeting calendar (lịch công tác, lịch họp): the agency's staff, in
+    /// any staff role. Nobody of another agency, system admins included, sees it: a leader's diary is the
+    /// agency's own business, not the platform's. A citizen or business account is never a member, even if an
+    /// administrator bound it to an agency.
+    public static func canViewCalendar(ofAgency agencyID: UUID, _ p: Principal) -> Bool {
+        p.agencyID == agencyID && p.roles.contains(where: \.isStaff)
+    }
+
+    /// Who may write an agency's calendar (entries, rooms, the agency's feed link): its clerks (văn thư), who
+    /// keep it, its leaders (lãnh đạo), whose calendar it is, and its admin. Specialists and the public only read,
+    /// and a system admin writes only where they also hold one of these roles in that agency.
+    public static func canManageCalendar(ofAgency agencyID: UUID, _ p: Principal) -> Bool {
+        p.agencyID == agencyID && (p.has(.clerk) || p.has(.leader) || p.has(.agencyAdmin))
+    }
+
     /// System admins read every audit log, including the whole log (`agencyID` nil);
     /// an agency admin only its own agency's entries and never the whole log.
     public static func canViewAudit(ofAgency agencyID: UUID?, _ p: Principal) -> Bool {

@@ -212,6 +212,11 @@ struct OfficeTests {
             for (name, type) in [("a.pdf", "application/x-msdownload"), ("a.exe", "application/pdf")] {
                 #expect(throws: GovError.self) { try OfficeAttachmentPolicy.check(name: name, contentType: type, size: 10) }
             }
+            // An executable renamed to scan.pdf, with the type the name suggests: the bytes give it away.
+            #expect(throws: GovError.self) {
+                try OfficeAttachmentPolicy.check(name: "scan.pdf", contentType: "application/pdf", size: 4, data: Data([0x4D, 0x5A, 0x90, 0x00]))
+            }
+            try OfficeAttachmentPolicy.check(name: "scan.pdf", contentType: "application/pdf", size: 8, data: Data("%PDF-1.7".utf8))
             #expect(try await OfficeDocument.query(on: app.db).count() == 0)
         }
     }

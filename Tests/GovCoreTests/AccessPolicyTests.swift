@@ -104,6 +104,37 @@ import Testing
     @Test func noRolesGetNothing() {
         let p = principal([], agency: agencyA)
         #expect(!AccessPolicy.canViewUsers(ofAgency: agencyA, p))
+        #expect(!AccessPolicy.canViewCalendar(ofAgency: agencyA, p))
+        #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyA, p))
         #expect(AccessPolicy.grantableRoles(p).isEmpty)
+    }
+
+    @Test(arguments: [Role.clerk, .leader, .agencyAdmin])
+    func calendarKeepersWriteTheirOwnAgencysCalendarOnly(role: Role) {
+        let p = principal([role], agency: agencyA)
+        #expect(AccessPolicy.canManageCalendar(ofAgency: agencyA, p))
+        #expect(AccessPolicy.canViewCalendar(ofAgency: agencyA, p))
+        #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyB, p))
+        #expect(!AccessPolicy.canViewCalendar(ofAgency: agencyB, p))
+    }
+
+    @Test(arguments: [Role.specialist, .cabinetMember, .reportingOfficer])
+    func otherStaffReadTheirAgencysCalendar(role: Role) {
+        let p = principal([role], agency: agencyA)
+        #expect(AccessPolicy.canViewCalendar(ofAgency: agencyA, p))
+        #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyA, p))
+        #expect(!AccessPolicy.canViewCalendar(ofAgency: agencyB, p))
+    }
+
+    @Test func calendarsStayWithinTheAgency() {
+        // A system admin reads and writes no agency's calendar by that role alone.
+        #expect(!AccessPolicy.canViewCalendar(ofAgency: agencyA, principal([.systemAdmin], agency: nil)))
+        #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyA, principal([.systemAdmin], agency: agencyA)))
+        #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyA, principal([.leader], agency: nil)))
+        // The public never belongs to an agency's calendar.
+        for role in [Role.citizen, .business] {
+            #expect(!AccessPolicy.canViewCalendar(ofAgency: agencyA, principal([role], agency: agencyA)))
+            #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyA, principal([role], agency: agencyA)))
+        }
     }
 }

@@ -13,6 +13,11 @@ Who (`access`):
   HUB_VIEW      looking at the hub's traffic: like HUB_ADMIN, and also the agency's clerks (văn thư)
                 for their own agency (AccessPolicy.canViewExchange)
   SYSTEM        agency systems by API key (X-SystemId + X-SecretKey); people and anonymous 401
+  CALENDAR_VIEW the agency's staff in any staff role (AccessPolicy.canViewCalendar); citizen and
+                business accounts 403 even when bound to an agency; a system admin only as a member
+                of their own agency; anonymous 303/401. Unscoped routes act on the caller's agency.
+  CALENDAR_EDIT the agency's clerks, leaders and agency admin (AccessPolicy.canManageCalendar);
+                other staff, the public and system admins by that role alone 403
 `scoped`: the object belongs to an agency (path id or `agency` parameter). A principal of another
 agency is refused with a status from `deny_other` (403, or 404 where the server hides that the
 object exists: hub messages, deliveries, webhooks).
@@ -36,6 +41,7 @@ PUBLIC, SIGNED_IN, SYSTEM_ADMIN, AGENCY_ADMIN, HUB_ADMIN, HUB_VIEW, SYSTEM = (
 OFFICE, OFFICE_CLERK, OFFICE_LEADER, OFFICE_RECORDS = "office", "office_clerk", "office_leader", "office_records"
 OFFICE_ROLES = {OFFICE: {"clerk", "leader", "specialist"}, OFFICE_CLERK: {"clerk"}, OFFICE_LEADER: {"leader"},
                 OFFICE_RECORDS: {"clerk", "leader"}}
+CALENDAR_VIEW, CALENDAR_EDIT = "calendar_view", "calendar_edit"
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,22 @@ ROUTES = [
     Route("GET", "/api/v1/exchange/dead-letters", SYSTEM),
     Route("POST", "/api/v1/exchange/deliveries/:id/redeliver", SYSTEM, scoped=True, target="delivery_from",
           deny_other=HIDDEN, note="own: 409 delivery_not_dead"),
+    # Calendar (CalendarController, CalendarFeedController): the unscoped pages act on the caller's agency.
+    Route("GET", "/calendar", CALENDAR_VIEW),
+    Route("GET", "/calendar/new", CALENDAR_EDIT),
+    Route("POST", "/calendar", CALENDAR_EDIT, body="calendar_entry_invalid", note="own: 400 end before start"),
+    Route("GET", "/calendar/rooms", CALENDAR_VIEW),
+    Route("POST", "/calendar/rooms", CALENDAR_EDIT, body="calendar_room_invalid", note="own: 400 no name"),
+    Route("GET", "/calendar/feeds", CALENDAR_VIEW),
+    Route("POST", "/calendar/feeds/rotate", CALENDAR_VIEW, body="calendar_feed_person",
+          note="the caller's own feed; the agency's (scope=agency) needs CALENDAR_EDIT"),
+    Route("GET", "/calendar/:id", CALENDAR_VIEW, scoped=True, target="calendar_entry"),
+    Route("GET", "/calendar/:id/edit", CALENDAR_EDIT, scoped=True, target="calendar_entry"),
+    Route("POST", "/calendar/:id", CALENDAR_EDIT, scoped=True, target="calendar_entry", body="calendar_entry_invalid",
+          note="own: 400 end before start"),
+    Route("POST", "/calendar/:id/cancel", CALENDAR_EDIT, scoped=True, target="calendar_entry_cancel"),
+    Route("GET", "/calendar/feed/:token", PUBLIC,
+          note="calendar apps have no session: the secret in the URL is the credential; unknown: 404"),
 ]
 
 
@@ -184,6 +206,15 @@ def expected(route: Route, principal, target_agency: str | None) -> str:
         return "allow"
     if route.access in OFFICE_ROLES:
         if agency is None or not (OFFICE_ROLES[route.access] & roles):
+            return "deny_role"
+        if route.scoped and target_agency != agency:
+            return "deny_other"
+        return "allow"
+    if route.access in (CALENDAR_VIEW, CALENDAR_EDIT):
+        # Checked before the system admin shortcut: calendars stay within the agency.
+        members = roles - {"citizen", "business"} if route.access == CALENDAR_VIEW \
+            else roles & {"clerk", "leader", "agency_admin"}
+        if not members or agency is None:
             return "deny_role"
         if route.scoped and target_agency != agency:
             return "deny_other"

@@ -10,6 +10,7 @@ Fixtures made before the tests (World.targets), for agencies G22 and H41:
   systems    sec-<a> (the agency's API caller), sec-<a>-hook (owns the webhook fixture),
              rot-<a> / rev-<a> (rotated / revoked through the admin page), sec-h37 (a third agency)
   messages   message_to[a]: H37 -> a;  message_from[a]: a -> H37 (and its delivery to H37)
+  calendar   calendar_entry[a] and calendar_entry_cancel[a]: entries made by a's clerk through the page
 """
 
 from __future__ import annotations
@@ -120,6 +121,18 @@ def _build_world(workdir: Path) -> s.World:
         t["delivery_from"][code] = str(_as_uuid(raw))
         t["webhook"][code] = new_webhook(world, code)
     api.close()
+    t["calendar_entry"], t["calendar_entry_cancel"] = {}, {}
+    for short, code in AGENCIES.items():
+        clerk = s.Client(server.port, f"calendar-{short}")
+        resp = clerk.login(world.users[("clerk", code)], s.PASSWORD)
+        assert resp.status == 303, resp
+        token = clerk.csrf("/calendar")
+        for name in ("calendar_entry", "calendar_entry_cancel"):
+            resp = clerk.post("/calendar", form={"_csrf": token, "kind": "meeting", "title": f"{name} {short}",
+                                                 "start": "2030-01-07T09:00", "end": "2030-01-07T10:00"})
+            assert resp.status == 303, resp
+            t[name][code] = resp.header("location").rsplit("/", 1)[1]
+        clerk.close()
     world.admin = admin
     return world
 

@@ -70,6 +70,10 @@ BODIES = {
     "webhook": lambda w, t: {"json": {"url": "http://127.0.0.1:9/matrix", "secret": "m" * 20}},
     # Only the CSRF field: the office answers 400 (no type, no subject) once past the role check.
     "multipart_empty": lambda w, t: {"multipart": []},
+    "calendar_entry_invalid": lambda w, t: {"form": {"kind": "work", "title": "Kiểm tra bảo mật",
+                                                     "start": "2030-01-07T10:00", "end": "2030-01-07T09:00"}},
+    "calendar_room_invalid": lambda w, t: {"form": {"name": ""}},
+    "calendar_feed_person": lambda w, t: {"form": {"scope": "person"}},
 }
 
 

@@ -17,6 +17,7 @@ enum GovMigrations {
         app.migrations.add(M0008_CreatePKI())            // trusted CAs, CRLs, revoked serials, certificates bound to agencies
         app.migrations.add(M0009_CreateExchange())       // the hub: messages, deliveries, parties, webhooks, evidence chain
         app.migrations.add(M0010_CreateOffice())         // the document office: documents, registers, outbox to the hub, search
+        app.migrations.add(M0011_CreateCalendar())       // the work and meeting calendar: rooms, entries, participants, feed tokens
     }
 }
 

@@ -55,6 +55,9 @@ extension Request {
         if principal != nil { item("/", "nav.home", "nav-home") }
         item("/agencies", "nav.agencies", "nav-agencies")
         if let principal {
+            if principal.agencyID.map({ AccessPolicy.canViewCalendar(ofAgency: $0, principal) }) == true {
+                item("/calendar", "nav.calendar", "nav-calendar")
+            }
             if principal.isSystemAdmin || principal.has(.agencyAdmin) {
                 item("/admin/users", "nav.users", "nav-users")
                 item("/admin/systems", "nav.systems", "nav-systems")

@@ -211,6 +211,19 @@ struct AccountService: Sendable {
             .delete()
     }
 
+    /// The active accounts of an agency, by full name: the people other features may name (participants
+    /// of a meeting, the leader whose calendar it is).
+    static func members(ofAgency agencyID: UUID, on db: any Database) async throws -> [User] {
+        try await User.query(on: db).filter(\.$agency.$id == agencyID).filter(\.$state == UserState.active.rawValue)
+            .sort(\.$fullName).all()
+    }
+
+    /// The accounts with the given ids (any missing are left out), whatever their state.
+    static func users(ids: Set<UUID>, on db: any Database) async throws -> [User] {
+        guard !ids.isEmpty else { return [] }
+        return try await User.query(on: db).filter(\.$id ~~ ids).all()
+    }
+
     func authorize(_ user: User, _ principal: Principal) throws {
         guard let agencyID = user.$agency.id ?? (principal.isSystemAdmin ? principal.agencyID : nil),
               AccessPolicy.canManageUsers(ofAgency: agencyID, principal) else { throw Self.forbidden }

@@ -120,6 +120,7 @@ enum DemoSeeder {
                 try await department.create(on: tx)
                 departmentIDs[item.agency + "/" + item.code] = department.id
             }
+            var userIDs: [String: UUID] = [:]
             for account in accounts {
                 let user = User(
                     username: account.username, fullName: account.fullName,
@@ -127,6 +128,10 @@ enum DemoSeeder {
                     departmentID: account.agency.flatMap { a in account.department.flatMap { departmentIDs[a + "/" + $0] } },
                     roles: account.roles, passwordHash: hash, position: account.position)
                 try await user.create(on: tx)
+                userIDs[account.username] = user.id
+            }
+            if let g22 = agencyIDs["000.00.00.G22"] {
+                try await CalendarService.seedDemo(agencyID: g22, users: userIDs, today: .today(), on: tx)
             }
             try await AuditLog.append("demo.seed", entity: "system",
                                       details: ["agencies": String(agencyIDs.count), "users": String(accounts.count)],

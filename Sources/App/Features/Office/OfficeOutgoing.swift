@@ -61,7 +61,9 @@ extension OfficeService {
                            vi: "Văn bản mật không được gửi qua trục liên thông; bỏ nơi nhận điện tử và gửi bản giấy.",
                            en: "Secret documents are not sent over the hub; remove the electronic recipients and send paper.")
         }
-        for file in draft.files { try OfficeAttachmentPolicy.check(name: file.name, contentType: file.contentType, size: file.data.count) }
+        for file in draft.files {
+            try OfficeAttachmentPolicy.check(name: file.name, contentType: file.contentType, size: file.data.count, data: file.data)
+        }
         return try await db.atomically { tx in
             let doc = OfficeDocument()
             doc.id = UUID()

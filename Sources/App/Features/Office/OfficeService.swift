@@ -340,7 +340,9 @@ struct OfficeService: Sendable {
         let parsed = paper.codeNumber.trimmingCharacters(in: .whitespaces).isEmpty ? nil : try DocumentNumber(parsing: paper.codeNumber)
         let number = parsed.map { $0.number < 10 ? "0\($0.number)" : String($0.number) }
         let notation = parsed?.notation
-        if let scan = paper.scan { try OfficeAttachmentPolicy.check(name: scan.name, contentType: scan.contentType, size: scan.data.count) }
+        if let scan = paper.scan {
+            try OfficeAttachmentPolicy.check(name: scan.name, contentType: scan.contentType, size: scan.data.count, data: scan.data)
+        }
         return try await db.atomically { tx in
             let doc = OfficeDocument()
             doc.id = UUID()
@@ -419,7 +421,7 @@ enum OfficeAttachmentPolicy {
 
     /// Refuses a file whose type or extension is not an office document or scan
     /// (`office_attachment_type_not_allowed`, 415) or that is too large (`office_attachment_too_large`, 413).
-    static func check(name: String, contentType: String, size: Int) throws {
+    static func check(name: String, contentType: String, size: Int, data: Data? = nil) throws {
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let ext = (name as NSString).pathExtension.lowercased()
         guard let extensions = allowedTypes[type], extensions.contains(ext) else {
@@ -427,10 +429,35 @@ enum OfficeAttachmentPolicy {
                            vi: "Tệp \"\(name.prefix(60))\" (\(type.prefix(60))) không được phép: chỉ nhận PDF, Word, Excel, ODT, PNG, JPEG, TIFF.",
                            en: "File \"\(name.prefix(60))\" (\(type.prefix(60))) is not allowed: PDF, Word, Excel, ODT, PNG, JPEG or TIFF only.")
         }
+        // The browser's type and the name say nothing about the bytes: an executable renamed to
+        // scan.pdf must not pass, so the first bytes must be those of the named format.
+        if let data, !matchesSignature(data, extension: ext) {
+            throw GovError("office_attachment_type_not_allowed", .unsupportedMediaType,
+                           vi: "Nội dung tệp \"\(name.prefix(60))\" không phải là tệp .\(ext) thật.",
+                           en: "The content of \"\(name.prefix(60))\" is not a real .\(ext) file.")
+        }
         guard size <= maxBytes else {
             throw GovError("office_attachment_too_large", .tooLarge,
                            vi: "Tệp \"\(name.prefix(60))\" lớn hơn \(maxBytes / 1024 / 1024) MB.",
                            en: "File \"\(name.prefix(60))\" is larger than \(maxBytes / 1024 / 1024) MB.")
+        }
+    }
+}
+
+extension OfficeAttachmentPolicy {
+    /// Whether `data` starts like a file of the extension's format (PDF, PNG, JPEG, TIFF, the
+    /// ZIP-based OOXML/ODF formats, the OLE-based .doc/.xls).
+    static func matchesSignature(_ data: Data, extension ext: String) -> Bool {
+        let head = [UInt8](data.prefix(8))
+        func starts(_ bytes: [UInt8]) -> Bool { head.count >= bytes.count && Array(head.prefix(bytes.count)) == bytes }
+        switch ext {
+        case "pdf": return starts([0x25, 0x50, 0x44, 0x46])
+        case "png": return starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        case "jpg", "jpeg": return starts([0xFF, 0xD8, 0xFF])
+        case "tif", "tiff": return starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
+        case "docx", "xlsx", "odt": return starts([0x50, 0x4B, 0x03, 0x04])
+        case "doc", "xls": return starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1])
+        default: return false
         }
     }
 }
