@@ -56,7 +56,7 @@ extension OfficeService {
 /// `govoffice office connect|list`: an agency's office and the hub it talks to.
 struct OfficeCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "action", help: "connect | list")
+        @Argument(name: "action", help: "connect | list | demo")
         var action: String
         @Option(name: "agency", help: "Mã cơ quan / agency code") var agency: String?
         @Option(name: "hub", help: "Địa chỉ trục, hoặc local / hub URL, or local (this server)") var hub: String?
@@ -88,18 +88,22 @@ struct OfficeCommand: AsyncCommand {
                 throw ExitStatus(1)
             }
             context.console.print("Đã kết nối / connected: \(agency) → \(hub) (\(systemID))")
+        case "demo":
+            try await DemoOffices.connectIfNone(app)
+            for c in try await app.office.connections() { context.console.print("\(c.agencyCode) → \(c.hubURL) (\(c.systemID))") }
         case "list":
             for c in try await app.office.connections() {
                 context.console.print("\(c.agencyCode)\t\(c.hubURL)\t\(c.systemID)\t\(c.enabled ? "on" : "off")\t\(c.lastError ?? "")")
             }
         default:
-            context.console.error("Lệnh không hỗ trợ / unknown action: \(signature.action). Dùng / use: connect | list")
+            context.console.error("Lệnh không hỗ trợ / unknown action: \(signature.action). Dùng / use: connect | list | demo")
             throw ExitStatus(2)
         }
     }
 }
 
-/// The demo's offices: G22 and H41 each get a system on this server's own hub, their demo
+/// The demo's offices (`govoffice office demo`, or `GOVOFFICE_DEMO_OFFICES=on` at start-up):
+/// G22 and H41 each get a system on this server's own hub, their demo
 /// certificates, and a connection to "local", so a document sent from one office arrives in the
 /// other without any set-up.
 enum DemoOffices {

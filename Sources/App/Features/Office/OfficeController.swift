@@ -469,8 +469,9 @@ struct OfficeController: RouteCollection {
     }
 
     @Sendable func registerPaper(req: Request) async throws -> Response {
-        let actor = try await Self.actor(req)
+        // The media type first, as every form does: a body of the wrong type is 415 for anyone.
         try Self.requireMultipart(req)
+        let actor = try await Self.actor(req)
         let form = try req.content.decode(PaperForm.self)
         let date = try form.promulgation_date.flatMap { $0.isEmpty ? nil : $0 }.map { try CivilDate(parsing: $0) }
         let doc = try await req.office.registerPaper(.init(
@@ -496,8 +497,9 @@ struct OfficeController: RouteCollection {
     }
 
     @Sendable func createDraft(req: Request) async throws -> Response {
-        let actor = try await Self.actor(req)
+        // The media type first, as every form does: a body of the wrong type is 415 for anyone.
         try Self.requireMultipart(req)
+        let actor = try await Self.actor(req)
         let form = try req.content.decode(DraftForm.self)
         let doc = try await req.office.createDraft(.init(
             typeCode: form.type ?? "", subject: form.subject ?? "", content: form.content ?? "",
