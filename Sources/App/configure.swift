@@ -14,6 +14,7 @@ public func configure(_ app: Application) async throws {
 public func configure(_ app: Application, config: AppConfig) async throws {
     app.govConfig = config
     try ResourceRoot.configure(app)
+    try OfficeCalendar.load(app)
     app.translations = try Translations(directory: URL(fileURLWithPath: app.directory.resourcesDirectory)
         .appendingPathComponent("Locales"))
 

@@ -289,4 +289,95 @@ struct OfficeTests {
             }
         }
     }
+
+    @Test("the shipped holiday file: Tết 2026 is not worked, and a deadline steps over it")
+    func shippedHolidayFile() async throws {
+        try await withTestApp { app in
+            let calendar = app.workingCalendar
+            let tet = try #require(CivilDate(year: 2026, month: 2, day: 17))
+            #expect(!calendar.isWorkingDay(tet))
+            let friday = try #require(CivilDate(year: 2026, month: 2, day: 13))
+            #expect(calendar.adding(workingDays: 5, to: friday).iso == "2026-02-27")
+            #expect(!calendar.isWorkingDay(try #require(CivilDate(year: 2026, month: 9, day: 2))), "built-in 2/9")
+            #expect(calendar.isWorkingDay(try #require(CivilDate(year: 2025, month: 4, day: 26))), "a Saturday worked in exchange")
+        }
+    }
+
+    @Test("overdue and due-soon lists, the follow-up register and the period counts")
+    func deadlinesFollowUpAndCounts() async throws {
+        try await withTestApp { app in
+            let calendar = app.workingCalendar
+            let today = CivilDate.today()
+            let late = try await Self.arrive(app, number: "701", subject: "Văn bản quá hạn")
+            let soon = try await Self.arrive(app, number: "702", subject: "Văn bản sắp đến hạn")
+            for (doc, days) in [(late, -1), (soon, 1)] {
+                let id = try doc.requireID()
+                _ = try await app.office.take(.accept, on: id, by: Self.clerk)
+                let deadline = calendar.adding(workingDays: max(days, 0), to: today)
+                _ = try await app.office.take(.assign(IncomingAssignment(leadUnit: "TH", deadlines: ["TH": deadline], opinion: "")),
+                                              on: id, by: Self.leader)
+                if days < 0 {
+                    // A deadline in the past, as if assigned a week ago.
+                    let stored = try #require(try await OfficeDocument.find(id, on: app.db))
+                    stored.deadline = try #require(CivilDate(year: 2020, month: 3, day: 2)).iso
+                    try await stored.update(on: app.db)
+                }
+            }
+            let (overdue, dueSoon) = try await app.office.deadlines(for: Self.leader, scope: "agency", today: today, calendar: calendar)
+            #expect(overdue.map(\.id) == [try late.requireID().uuidString.lowercased()])
+            #expect(overdue.first.map { $0.lateDays > 100 } == true)
+            #expect(dueSoon.map(\.id) == [try soon.requireID().uuidString.lowercased()])
+            let unit = try await app.office.deadlines(for: Self.specialist, scope: "unit", today: today, calendar: calendar)
+            #expect(unit.overdue.count == 1, "the specialist's unit TH leads both")
+            #expect(try await app.office.deadlines(for: Self.specialist, scope: "me", today: today, calendar: calendar).overdue.isEmpty)
+
+            _ = try await app.office.take(.finish, on: try soon.requireID(), by: Self.specialist)
+            let register = try await app.office.followUpRegister(year: today.year, for: Self.clerk, today: today, calendar: calendar)
+            #expect(register.map(\.progress) == ["open", "on_time"])
+            let counts = try await app.office.counts(from: today, to: today, for: Self.clerk, calendar: calendar)
+            #expect(counts.first?.received == 2)
+            #expect(counts.first?.handled == 1)
+            #expect(counts.first?.overdue == 1)
+            #expect(counts.contains { $0.unit == "TH" && $0.received == 2 })
+        }
+    }
+
+    @Test("the office pages answer a clerk, and the follow-up register comes as CSV")
+    func officePages() async throws {
+        try await withTestApp { app in
+            _ = try await Self.arrive(app, number: "801")
+            let browser = TestBrowser(app)
+            _ = try await browser.login("h41.vanthu")
+            for path in ["/office", "/office/incoming", "/office/outgoing", "/office/search?q=quyet+dinh", "/office/deadlines",
+                         "/office/statistics", "/office/registers/incoming", "/office/registers/followup",
+                         "/office/registers/outgoing?format=print", "/office/incoming/new", "/office/outgoing/new"] {
+                let page = try await browser.get(path)
+                #expect(page.status == .ok, "\(path): \(page.status)")
+            }
+            let csv = try await browser.get("/office/registers/followup?format=csv")
+            #expect(csv.headers.contentType?.description.hasPrefix("text/csv") == true)
+            #expect(csv.body.string.contains("Sổ theo dõi") || csv.body.string.contains("Số đến"))
+            #expect(try await browser.get("/office/statistics?from=2026-12-31&to=2026-01-01").status == .badRequest)
+            #expect(try await browser.get("/office/deadlines?scope=everyone").status == .badRequest)
+
+            // The assign form as a browser sends it: the empty working-days box is no error, and
+            // a number of working days becomes the lead unit's deadline.
+            let doc = try await Self.arrive(app, number: "802")
+            _ = try await app.office.take(.accept, on: try doc.requireID(), by: Self.clerk)
+            let leader = TestBrowser(app)
+            _ = try await leader.login("g22.lanhdao")
+            let g22Doc = try await app.office.registerPaper(.init(senderName: "Bộ Nội vụ", codeNumber: "", typeCode: "CV", subject: "Giao việc",
+                                                                  promulgationDate: nil, urgency: 0, secret: false, scan: nil),
+                                                            by: Self.actor("g22.vanthu", [.clerk], agency: Self.g22, unit: "HC"))
+            let path = "/office/documents/\(try g22Doc.requireID().uuidString.lowercased())/assign"
+            let empty = try await leader.post(path, [("lead_unit", "TH"), ("deadline", ""), ("deadline_days", ""), ("opinion", "x")])
+            #expect(empty.status == .seeOther, "\(empty.body.string.prefix(300))")
+            let byDays = try await leader.post(path, [("lead_unit", "TH"), ("deadline", ""), ("deadline_days", "3"), ("opinion", "x")])
+            #expect(byDays.status == .seeOther)
+            let stored = try #require(try await OfficeDocument.find(try g22Doc.requireID(), on: app.db))
+            #expect(stored.deadline == app.workingCalendar.adding(workingDays: 3, to: CivilDate.today()).iso)
+            let bad = try await leader.post(path, [("lead_unit", "TH"), ("deadline", ""), ("deadline_days", "many"), ("opinion", "x")])
+            #expect(bad.status == .badRequest)
+        }
+    }
 }

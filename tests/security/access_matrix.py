@@ -144,6 +144,8 @@ ROUTES = [
     Route("POST", "/office/documents/:id/number", OFFICE_CLERK, target="office_document_missing"),
     Route("POST", "/office/documents/:id/revoke", OFFICE_CLERK, target="office_document_missing"),
     Route("GET", "/office/registers/:direction", OFFICE_RECORDS, target="register_direction"),
+    Route("GET", "/office/deadlines", OFFICE),
+    Route("GET", "/office/statistics", OFFICE_RECORDS),
     # The hub API (HubAPIController): agency systems only.
     Route("POST", "/api/v1/exchange/messages", SYSTEM, scoped=True, body="edxml_from_target",
           note="another agency's document: 403 sender_mismatch"),

@@ -65,6 +65,9 @@ public struct AppConfig: Sendable {
     public var trustDirectory: String? = nil
     /// Where `govoffice pki demo` writes the demo keys and certificates.
     public var pkiDirectory: String = "data/pki"
+    /// The year-by-year holiday notices (Tết, Giỗ Tổ, swapped days) for working-day deadlines;
+    /// nil means the file shipped in Resources/Holidays/vn.txt.
+    public var holidaysPath: String? = nil
     /// OCSP checking of signer certificates.
     public var ocspMode: OCSPMode = .soft
     /// Messages without a signature.
@@ -182,6 +185,7 @@ public struct AppConfig: Sendable {
             unsignedPolicy: try choice("GOVOFFICE_UNSIGNED", default: UnsignedPolicy.refuse)
         )
         config.hub = hub
+        config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
         return config
     }
 

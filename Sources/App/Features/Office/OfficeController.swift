@@ -28,6 +28,8 @@ struct OfficeController: RouteCollection {
             office.post("documents", ":id", PathComponent(stringLiteral: step)) { req in try await self.step(req, step) }
         }
         office.get("registers", ":direction", use: register)
+        office.get("deadlines", use: deadlines)
+        office.get("statistics", use: statistics)
     }
 
     static let noOffice = GovError("office_not_member", .forbidden,
@@ -363,6 +365,9 @@ struct OfficeController: RouteCollection {
         var coordinating_units: [String]?
         var deadline: String?
         var coordinating_deadline: String?
+        /// The lead unit's deadline as a number of working days from today, when no date is given.
+        /// Text, because a browser sends the empty box as `deadline_days=`.
+        var deadline_days: String?
         var opinion: String?
         var specialist: String?
         var decision: String?
@@ -382,7 +387,15 @@ struct OfficeController: RouteCollection {
             let lead = (form.lead_unit ?? "").trimmingCharacters(in: .whitespaces)
             let coordinating = (form.coordinating_units ?? []).filter { !$0.isEmpty }
             var deadlines: [String: CivilDate] = [:]
-            if let text = form.deadline, !text.isEmpty, !lead.isEmpty { deadlines[lead] = try CivilDate(parsing: text) }
+            if let text = form.deadline, !text.isEmpty, !lead.isEmpty {
+                deadlines[lead] = try CivilDate(parsing: text)
+            } else if let text = form.deadline_days?.trimmingCharacters(in: .whitespaces), !text.isEmpty, !lead.isEmpty {
+                guard let days = Int(text), (1...365).contains(days) else {
+                    throw GovError("office_deadline_days_invalid", .invalid, vi: "Số ngày làm việc phải từ 1 đến 365.",
+                                   en: "The number of working days must be from 1 to 365.")
+                }
+                deadlines[lead] = req.workingCalendar.adding(workingDays: days, to: CivilDate.today())
+            }
             if let text = form.coordinating_deadline, !text.isEmpty {
                 let date = try CivilDate(parsing: text)
                 for unit in coordinating { deadlines[unit] = date }
@@ -526,15 +539,16 @@ struct OfficeController: RouteCollection {
         let actor = try await Self.actor(req)
         guard actor.seesAll else { throw OfficeService.roleMissing([.clerk, .leader]) }
         let direction: OfficeDirection
-        switch req.parameters.get("direction") {
-        case "incoming": direction = .incoming
-        case "outgoing": direction = .outgoing
-        default: throw OfficeService.notFound
-        }
         let year = try req.queryInt("year", default: CivilDate.today().year, range: 2000...2100)
         let format = try req.queryText("format") ?? "page"
         guard ["page", "print", "csv"].contains(format) else {
             throw GovError("query_invalid", .invalid, vi: "Định dạng phải là page, print hoặc csv.", en: "Format must be page, print or csv.")
+        }
+        switch req.parameters.get("direction") {
+        case "incoming": direction = .incoming
+        case "outgoing": direction = .outgoing
+        case "followup": return try await followUp(req, actor: actor, year: year, format: format)
+        default: throw OfficeService.notFound
         }
         let rows = try await req.office.register(direction, year: year, for: actor)
         if format == "csv" {
@@ -548,5 +562,82 @@ struct OfficeController: RouteCollection {
                                 agencyName: req.currentAgencyName)
         return try await req.renderPage("office/register",
                                         title: direction == .incoming ? "office.register.in" : "office.register.out", body)
+    }
+
+    // MARK: deadlines, follow-up, counts
+
+    struct DeadlinesBody: Encodable {
+        var scope: String
+        var scopes: [Option]
+        var overdue: [OfficeService.FollowUpRow]
+        var dueSoon: [OfficeService.FollowUpRow]
+        var today: String
+    }
+
+    /// Overdue and due-soon incoming documents of the person, their unit or the agency.
+    @Sendable func deadlines(req: Request) async throws -> Response {
+        let actor = try await Self.actor(req)
+        let scope = try req.queryText("scope") ?? (actor.seesAll ? "agency" : "me")
+        guard ["me", "unit", "agency"].contains(scope) else {
+            throw GovError("query_invalid", .invalid, vi: "Phạm vi phải là me, unit hoặc agency.", en: "Scope must be me, unit or agency.")
+        }
+        let today = CivilDate.today()
+        let (overdue, dueSoon) = try await req.office.deadlines(for: actor, scope: scope, today: today, calendar: req.workingCalendar)
+        return try await req.renderPage("office/deadlines", title: "office.deadlines.title", DeadlinesBody(
+            scope: scope, scopes: ["me", "unit", "agency"].map { Option(value: $0, label: req.t("office.scope.\($0)"), selected: $0 == scope) },
+            overdue: overdue.map { Self.translated(req, $0) }, dueSoon: dueSoon.map { Self.translated(req, $0) }, today: today.iso))
+    }
+
+    static func translated(_ req: Request, _ row: OfficeService.FollowUpRow) -> OfficeService.FollowUpRow {
+        var row = row
+        row.progress = req.t("office.progress.\(row.progress)")
+        row.state = req.t("office.state.in.\(row.state)")
+        if !row.note.isEmpty { row.note = req.t("office.revocation.\(row.note)") }
+        return row
+    }
+
+    struct FollowUpBody: Encodable {
+        var year: Int
+        var rows: [OfficeService.FollowUpRow]
+        var printable: Bool
+        var agencyName: String?
+    }
+
+    /// The follow-up register (sổ theo dõi giải quyết văn bản đến) of a year: page, print or CSV.
+    func followUp(_ req: Request, actor: OfficeActor, year: Int, format: String) async throws -> Response {
+        let rows = try await req.office.followUpRegister(year: year, for: actor, today: CivilDate.today(), calendar: req.workingCalendar)
+            .map { Self.translated(req, $0) }
+        if format == "csv" {
+            var headers = HTTPHeaders()
+            headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
+            headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"so-theo-doi-giai-quyet-\(year).csv\"")
+            let header = ["Số đến", "Tên loại, số ký hiệu, ngày tháng, cơ quan ban hành, trích yếu", "Đơn vị hoặc người nhận",
+                          "Thời hạn giải quyết", "Tiến độ giải quyết", "Số ngày làm việc quá hạn", "Ghi chú"]
+            let cells = rows.map { [$0.regNumber, $0.document, $0.handler, $0.deadline, "\($0.state) — \($0.progress)", String($0.lateDays), $0.note] }
+            return Response(status: .ok, headers: headers, body: .init(string: CSVText.write([header] + cells, forSpreadsheet: true)))
+        }
+        return try await req.renderPage("office/followup", title: "office.register.followup",
+                                        FollowUpBody(year: year, rows: rows, printable: format == "print", agencyName: req.currentAgencyName))
+    }
+
+    struct StatisticsBody: Encodable {
+        var from: String
+        var to: String
+        var rows: [OfficeService.PeriodCounts]
+    }
+
+    /// Received, handled and overdue incoming documents of a period, for the agency and per unit.
+    @Sendable func statistics(req: Request) async throws -> Response {
+        let actor = try await Self.actor(req)
+        guard actor.seesAll else { throw OfficeService.roleMissing([.clerk, .leader]) }
+        let today = CivilDate.today()
+        let from = try req.queryText("from").map { try CivilDate(parsing: $0) } ?? CivilDate(year: today.year, month: today.month, day: 1) ?? today
+        let to = try req.queryText("to").map { try CivilDate(parsing: $0) } ?? today
+        guard from <= to else {
+            throw GovError("office_period_invalid", .invalid, vi: "Ngày bắt đầu phải trước ngày kết thúc.", en: "The period must start before it ends.")
+        }
+        let rows = try await req.office.counts(from: from, to: to, for: actor, calendar: req.workingCalendar)
+        return try await req.renderPage("office/statistics", title: "office.statistics.title",
+                                        StatisticsBody(from: from.iso, to: to.iso, rows: rows))
     }
 }
