@@ -270,6 +270,28 @@ struct OfficeTests {
             #expect(sent.edxmlDocumentID?.hasSuffix("01/QĐ-VPCP") == true)
             #expect(try await Self.queued(app, sent) == ["document"])
 
+            // A correction of the sent document goes out as an update; a replacement names the old one.
+            try await app.office.sendUpdate(id, subject: "Quyết định thành lập tổ công tác (đính chính)", content: "Điều 1 (sửa)…",
+                                            reason: "Đính chính", by: g22Clerk)
+            let items = try await app.office.outbox(of: sent)
+            #expect(items.count == 2)
+            guard case .document(let update) = try EdXMLReader.read(items[1].payload).message else { Issue.record("no update"); return }
+            #expect(update.business?.docType == .update)
+            #expect(update.header.subject == "Quyết định thành lập tổ công tác (đính chính)")
+            let replacement = try await app.office.startReplacement(of: id, by: g22Clerk)
+            #expect(replacement.replacesID == id)
+            #expect(replacement.state == "draft")
+            await #expect(throws: GovError.self) { _ = try await app.office.startReplacement(of: id, by: g22Leader) }
+            try await app.office.approve(try replacement.requireID(), by: g22Leader)
+            _ = try await app.office.assignNumber(try replacement.requireID(), agencyAbbreviation: "VPCP", unitAbbreviation: nil, by: g22Clerk)
+            try await app.office.send(try replacement.requireID(), by: g22Clerk,
+                                      organization: Organization(organId: Self.g22, organName: "Văn phòng Chính phủ"), recipientNames: [:])
+            let replacementItems = try await app.office.outbox(of: try #require(try await OfficeDocument.find(try replacement.requireID(), on: app.db)))
+            guard case .document(let message) = try EdXMLReader.read(replacementItems[0].payload).message else { Issue.record("no replacement"); return }
+            #expect(message.business?.docType == .replacement)
+            #expect(message.business?.replacementInfoList?.first?.documentId == sent.edxmlDocumentID)
+            #expect(try await OfficeDocument.find(id, on: app.db)?.revocation == "replaced")
+
             var secret = draft
             secret.recipients = []
             secret.secret = true

@@ -573,6 +573,41 @@ def test_revocation_is_agreed(world):
     poll(f"A's document {out_id} becoming revoked", lambda: state_of(a_clerk, "outgoing", out_id, word) == "revoked")
 
 
+def test_update_is_applied_and_answered_15(world):
+    word = unique_word()
+    out_id = issue_outgoing(world, word)
+    in_id = wait_arrival(world, word)
+    a_clerk = world.user("A", "g22.vanthu")
+    b_clerk = world.user("B", "h41.vanthu")
+    step(b_clerk, in_id, "accept")
+    wait_status(a_clerk, out_id, H41, "03")
+    corrected = f"Về việc thử nghiệm liên thông văn bản {word} (đính chính)"
+    step(a_clerk, out_id, "update", subject=corrected, content=f"Nội dung đã đính chính {word}.",
+         reason="Đính chính trích yếu.")
+    wait_status(a_clerk, out_id, H41, "15")
+    poll(f"the correction reaching document {in_id} in B", lambda: "(đính chính)" in document_page(b_clerk, in_id))
+    assert matrix(a_clerk, out_id)[H41]["16"] == ""
+
+
+def test_replacement_marks_the_old_document_replaced(world):
+    word = unique_word()
+    out_id = issue_outgoing(world, word)
+    old_in = wait_arrival(world, word)
+    a_clerk = world.user("A", "g22.vanthu")
+    resp = a_clerk.post_form(f"/office/documents/{out_id}/replace", [])
+    new_id = expect_document_redirect(resp, "replacement draft")
+    assert new_id != out_id
+    step(world.user("A", "g22.lanhdao"), new_id, "approve")
+    step(a_clerk, new_id, "number", agency_abbreviation="VPCP", unit_abbreviation="TH")
+    step(a_clerk, new_id, "send")
+    b_clerk = world.user("B", "h41.vanthu")
+    poll(f"the old document {old_in} in B being marked replaced",
+         lambda: 'id="doc-revocation"' in document_page(b_clerk, old_in))
+    rows = poll("two documents with the word in B", lambda: (lambda r: r if len(r) == 2 else None)(list_rows(b_clerk, "incoming", q=word)))
+    assert {r[0] for r in rows} - {old_in}, "the replacement did not arrive as a new document"
+    assert 'id="doc-revocation"' in document_page(a_clerk, out_id), "A's old document must show it was replaced"
+
+
 def test_concurrent_paper_registrations_number_without_gaps(world):
     n = 20
     word = unique_word()

@@ -24,9 +24,10 @@ struct OfficeController: RouteCollection {
         office.get("documents", ":id", use: show)
         office.get("documents", ":id", "files", ":file", use: download)
         for step in ["accept", "reject", "assign", "specialist", "start", "finish", "revocation",
-                     "approve", "number", "send", "revoke"] {
+                     "approve", "number", "send", "revoke", "update"] {
             office.post("documents", ":id", PathComponent(stringLiteral: step)) { req in try await self.step(req, step) }
         }
+        office.post("documents", ":id", "replace", use: replace)
         office.get("registers", ":direction", use: register)
         office.get("deadlines", use: deadlines)
         office.get("statistics", use: statistics)
@@ -303,6 +304,8 @@ struct OfficeController: RouteCollection {
             actions["number"] = state == "approved" && roles.contains(.clerk)
             actions["send"] = state == "numbered" && roles.contains(.clerk)
             actions["revoke"] = state == "sent" && doc.revocation == nil && !doc.recipientCodes.isEmpty && roles.contains(.clerk)
+            actions["update"] = actions["revoke"]
+            actions["replace"] = actions["revoke"]
         }
         var units: [Option] = [], specialists: [Person] = []
         var agencyAbbreviation = "", unitAbbreviation = ""
@@ -371,6 +374,8 @@ struct OfficeController: RouteCollection {
         var opinion: String?
         var specialist: String?
         var decision: String?
+        var subject: String?
+        var content: String?
         var agency_abbreviation: String?
         var unit_abbreviation: String?
     }
@@ -422,10 +427,20 @@ struct OfficeController: RouteCollection {
             try await office.send(id, by: actor, organization: Organization(organId: actor.agencyCode, organName: names[actor.agencyCode]?.name),
                                   recipientNames: names.mapValues(\.name))
         case "revoke": try await office.revoke(id, reason: form.reason ?? "", by: actor)
+        case "update":
+            try await office.sendUpdate(id, subject: form.subject ?? "", content: form.content ?? "", reason: form.reason ?? "", by: actor)
         default: throw OfficeService.notFound
         }
         req.flash("success", "office.flash.\(name)")
         return req.redirect(to: "/office/documents/\(id.uuidString.lowercased())", redirectType: .normal)
+    }
+
+    /// Starts a replacement of a sent document: a new draft that goes through approval and numbering.
+    @Sendable func replace(req: Request) async throws -> Response {
+        let actor = try await Self.actor(req)
+        let draft = try await req.office.startReplacement(of: try Self.documentID(req), by: actor)
+        req.flash("success", "office.flash.replace")
+        return req.redirect(to: "/office/documents/\(try draft.requireID().uuidString.lowercased())", redirectType: .normal)
     }
 
     // MARK: new documents

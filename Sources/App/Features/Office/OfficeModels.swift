@@ -96,6 +96,8 @@ final class OfficeDocument: Model, @unchecked Sendable {
     @OptionalField(key: "sent_at") var sentAt: Date?
     @OptionalField(key: "done_at") var doneAt: Date?
     @Field(key: "search_text") var searchText: String
+    /// The earlier outgoing document this one replaces, if any.
+    @OptionalField(key: "replaces_id") var replacesID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

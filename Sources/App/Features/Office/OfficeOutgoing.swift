@@ -145,7 +145,15 @@ extension OfficeService {
             spec.priority = Priority(rawValue: doc.urgency)
             spec.staff = StaffInfo(department: actor.unit, staff: actor.fullName)
             spec.files = files.map { DocumentSpec.File(name: $0.name, contentType: $0.contentType, data: $0.data) }
-            let message = EdXMLBuilder.document(spec)
+            var message = EdXMLBuilder.document(spec)
+            if let replacedID = doc.replacesID, let replaced = try await OfficeDocument.find(replacedID, on: tx),
+               let replacedDocumentID = replaced.edxmlDocumentID {
+                message = EdXMLBuilder.replacement(spec, replacing: [replacedDocumentID],
+                                                   reason: "Thay thế văn bản \(replaced.displayNumber ?? replacedDocumentID)")
+                replaced.revocation = "replaced"
+                try await replaced.update(on: tx)
+                try await Self.record(replaced, "outgoing.replaced", note: doc.displayNumber, by: actor, on: tx)
+            }
             let bytes = try EdXMLWriter.write(.document(message))
             doc.edxmlDocumentID = message.header.documentId
             doc.edxml = bytes
@@ -174,6 +182,77 @@ extension OfficeService {
                 try await Self.enqueue("status", payload: try EdXMLWriter.write(.status(status)), agency: doc.agencyCode,
                                        document: doc.id, on: tx)
             }
+        }
+    }
+
+    /// The clerk sends the recipients a correction of a sent document's subject or content
+    /// (an edXML update); each recipient applies it and answers 15.
+    func sendUpdate(_ id: UUID, subject: String, content: String, reason: String, by actor: OfficeActor) async throws {
+        guard actor.roles.contains(.clerk) else { throw Self.roleMissing([.clerk]) }
+        let newSubject = try Self.required(subject, field: "subject", vi: "trích yếu", en: "subject")
+        let newContent = try Self.required(content, field: "content", vi: "nội dung", en: "content", max: 100_000)
+        let why = try Self.required(reason, field: "reason", vi: "lý do cập nhật", en: "reason for the update", max: 900)
+        try await db.atomically { tx in
+            guard let doc = try await OfficeDocument.find(id, on: tx), doc.agencyCode == actor.agencyCode,
+                  doc.direction == .outgoing else { throw Self.notFound }
+            guard doc.state == OutgoingState.sent.rawValue, doc.revocation == nil, let bytes = doc.edxml,
+                  !doc.recipientCodes.isEmpty, case .document(let original) = try EdXMLReader.read(bytes).message else {
+                throw Self.stepNotAllowed(doc.state)
+            }
+            let update = EdXMLBuilder.update(of: original, reason: why,
+                                             staff: StaffInfo(department: actor.unit, staff: actor.fullName)) { message in
+                message.header.subject = newSubject
+                message.header.content = newContent
+            }
+            doc.subject = newSubject
+            doc.content = newContent
+            doc.searchText = Self.searchText(doc)
+            try await doc.update(on: tx)
+            try await Self.record(doc, "outgoing.update_sent", note: why, by: actor, on: tx)
+            try await Self.enqueue("document", payload: try EdXMLWriter.write(.document(update)), agency: doc.agencyCode,
+                                   document: doc.id, on: tx)
+        }
+    }
+
+    /// The clerk starts a replacement of a sent document: a new draft with the same fields that,
+    /// once approved, numbered and sent, replaces the old one at every recipient.
+    func startReplacement(of id: UUID, by actor: OfficeActor) async throws -> OfficeDocument {
+        guard actor.roles.contains(.clerk) else { throw Self.roleMissing([.clerk]) }
+        return try await db.atomically { tx in
+            guard let old = try await OfficeDocument.find(id, on: tx), old.agencyCode == actor.agencyCode,
+                  old.direction == .outgoing else { throw Self.notFound }
+            guard old.state == OutgoingState.sent.rawValue, old.revocation == nil, old.edxmlDocumentID != nil else {
+                throw Self.stepNotAllowed(old.state)
+            }
+            let doc = OfficeDocument()
+            doc.id = UUID()
+            doc.agencyCode = old.agencyCode
+            doc.direction = .outgoing
+            doc.state = OutgoingState.draft.rawValue
+            doc.registerCode = Self.outgoingRegister
+            doc.year = CivilDate.today().year
+            doc.secret = old.secret
+            doc.typeCode = old.typeCode
+            doc.typeName = old.typeName
+            doc.subject = old.subject
+            doc.content = old.content
+            doc.senderCode = old.senderCode
+            doc.signerName = old.signerName
+            doc.signerPosition = old.signerPosition
+            doc.competence = old.competence
+            doc.urgency = old.urgency
+            doc.places = old.places
+            doc.recipients = old.recipients
+            doc.paper = old.paper
+            doc.createdBy = actor.username
+            doc.replacesID = old.id
+            doc.searchText = Self.searchText(doc)
+            try await doc.create(on: tx)
+            for file in try await OfficeAttachment.query(on: tx).filter(\.$document.$id == id).all() {
+                try await Self.attach(UploadedFile(name: file.name, contentType: file.contentType, data: file.data), to: doc, on: tx)
+            }
+            try await Self.record(doc, "outgoing.drafted", note: "Thay thế \(old.displayNumber ?? "")", by: actor, on: tx)
+            return doc
         }
     }
 
