@@ -270,12 +270,9 @@ def _start_world(world):
         env = dict(_base_env(tmp), GOVOFFICE_SQLITE_PATH=str(tmp / f"{label}.sqlite"))
         world.cli(env, "migrate", "--yes")
         world.cli(env, "demo", "seed")
-        # Trusts the shared demo root. The agency certificates exist already (the hub's `pki demo`
-        # wrote them), so `pki demo` skips them and binds nothing here: bind them explicitly, or
-        # every signed document would arrive as certificate_unbound.
+        # Trusts the shared demo root and binds the agency certificates the hub's `pki demo` wrote
+        # (without that binding every signed document would arrive as certificate_unbound).
         world.cli(env, "pki", "demo")
-        for agency in (G22, H41):
-            world.cli(env, "pki", "bind", "--agency", agency, str(world.pki / "agencies" / f"{agency}.pem"))
         creds = systems[code]
         world.cli(env, "office", "connect", "--agency", code, "--hub", hub.base,
                   "--system-id", creds["GOVOFFICE_SYSTEM_ID"], "--secret", creds["GOVOFFICE_SECRET_KEY"],

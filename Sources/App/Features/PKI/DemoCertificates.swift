@@ -6,7 +6,7 @@ import Vapor
 
 /// `govoffice pki demo`: a demo root CA, a certificate for every agency and every person of the
 /// directory, written under `GOVOFFICE_PKI_DIR` and registered (trusted root, bindings). Running
-/// it again reuses the root and skips whoever already has a certificate file.
+/// it again reuses the root, and binds (without re-issuing) whoever already has a certificate file.
 enum DemoCertificates {
     struct Result {
         var directory: String
@@ -49,7 +49,13 @@ enum DemoCertificates {
         var agencies = 0
         for agency in try await Agency.query(on: app.db).sort(\.$code).all() where agency.state == "active" {
             let base = "\(directory)/agencies/\(agency.code)"
-            guard !files.fileExists(atPath: base + ".pem") else { continue }
+            guard !files.fileExists(atPath: base + ".pem") else {
+                // Made for another database that shares this folder (a hub and its offices): bind
+                // it here too, or this database refuses the agency's signatures (binding is idempotent).
+                _ = try await pki.bind(certificatePEM: try ToolFiles.text(base + ".pem"), agencyCode: agency.code, kind: "agency",
+                                       username: nil, actor: .commandLine, agencies: directoryService)
+                continue
+            }
             let issued = try demo.issueAgency(code: agency.code, name: agency.name)
             try ToolFiles.writePEM([issued.keyPEM], to: base + ".key", secret: true)
             try ToolFiles.writePEM([issued.certificatePEM, demo.root.certificatePEM], to: base + ".pem")
@@ -61,7 +67,11 @@ enum DemoCertificates {
         for user in try await User.query(on: app.db).with(\.$agency).sort(\.$username).all() {
             guard let agency = user.agency else { continue }
             let base = "\(directory)/people/\(user.username)"
-            guard !files.fileExists(atPath: base + ".pem") else { continue }
+            guard !files.fileExists(atPath: base + ".pem") else {
+                _ = try await pki.bind(certificatePEM: try ToolFiles.text(base + ".pem"), agencyCode: agency.code, kind: "person",
+                                       username: user.username, actor: .commandLine, agencies: directoryService)
+                continue
+            }
             let issued = try demo.issuePerson(fullName: user.fullName, username: user.username, agencyName: agency.name)
             try ToolFiles.writePEM([issued.keyPEM], to: base + ".key", secret: true)
             try ToolFiles.writePEM([issued.certificatePEM, demo.root.certificatePEM], to: base + ".pem")
