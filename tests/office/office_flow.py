@@ -188,6 +188,25 @@ def _binary():
     return str(path)
 
 
+def _pg_urls():
+    """GOVOFFICE_OFFICE_PG_URLS="HUB,A,B": three empty PostgreSQL databases, one per process
+    (./scripts/test makes them); unset: each process has its own SQLite file."""
+    raw = os.environ.get("GOVOFFICE_OFFICE_PG_URLS", "").strip()
+    if not raw:
+        return None
+    urls = [u.strip() for u in raw.split(",")]
+    if len(urls) != 3 or not all(urls):
+        pytest.exit("GOVOFFICE_OFFICE_PG_URLS needs three database URLs: hub,office-a,office-b", returncode=3)
+    return dict(zip(("hub", "office-a", "office-b"), urls))
+
+
+def _db_env(tmp, label):
+    urls = _pg_urls()
+    if urls:
+        return {"DATABASE_URL": urls[label], "GOVOFFICE_DB_LABEL": label}
+    return {"GOVOFFICE_SQLITE_PATH": str(tmp / f"{label}.sqlite"), "GOVOFFICE_DB_LABEL": label}
+
+
 def _base_env(tmp):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("GOVOFFICE_") and k not in ("DATABASE_URL", "LOG_LEVEL")}
@@ -212,7 +231,7 @@ class World:
                              cwd=REPO_ROOT, timeout=180)
         shown = ["<secret>" if i > 0 and args[i - 1] == "--secret" else a for i, a in enumerate(args)]
         with open(self.setup_log, "a", encoding="utf-8") as log:
-            log.write(f"$ [{Path(env['GOVOFFICE_SQLITE_PATH']).stem}] govoffice {' '.join(shown)} (exit {res.returncode})\n")
+            log.write(f"$ [{env.get('GOVOFFICE_DB_LABEL', '?')}] govoffice {' '.join(shown)} (exit {res.returncode})\n")
             if args[:2] != ("systems", "issue"):  # the secret is printed there
                 log.write(res.stdout[-3000:] + res.stderr[-3000:] + "\n")
         if res.returncode != 0:
@@ -254,7 +273,7 @@ class World:
 def _start_world(world):
     tmp = world.tmp
     # The hub: demo data and PKI by command, no demo mode (so no "local" office connections).
-    hub_env = dict(_base_env(tmp), GOVOFFICE_SQLITE_PATH=str(tmp / "hub.sqlite"))
+    hub_env = dict(_base_env(tmp), **_db_env(tmp, "hub"))
     world.cli(hub_env, "migrate", "--yes")
     world.cli(hub_env, "demo", "seed")
     world.cli(hub_env, "pki", "demo")
@@ -267,7 +286,7 @@ def _start_world(world):
     world.hub_url = hub.base
 
     for label, code in (("office-a", G22), ("office-b", H41)):
-        env = dict(_base_env(tmp), GOVOFFICE_SQLITE_PATH=str(tmp / f"{label}.sqlite"))
+        env = dict(_base_env(tmp), **_db_env(tmp, label))
         world.cli(env, "migrate", "--yes")
         world.cli(env, "demo", "seed")
         # Trusts the shared demo root and binds the agency certificates the hub's `pki demo` wrote
