@@ -270,6 +270,28 @@ class World:
             server.stop()
 
 
+def _token_for(world, code):
+    """A SoftHSM2 token "office-g22" holding CODE's demo key and certificate; the environment the
+    office needs to use it (SOFTHSM2_CONF, the PIN)."""
+    tokens = world.tmp / "softhsm"
+    key8 = world.tmp / f"{code}.p8"
+    # SoftHSM2 imports PKCS#8; the demo key is PKCS#1.
+    subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", str(world.pki / "agencies" / f"{code}.key"),
+                    "-out", str(key8)], check=True, capture_output=True)
+    lib = REPO_ROOT / "scripts" / "lib" / "softhsm.sh"
+    for args in (["token", str(tokens), "office-g22", "87654321", "123456"],
+                 ["key", str(tokens), "office-g22", "123456", str(key8), str(world.pki / "agencies" / f"{code}.pem"), "g22", "01"]):
+        res = subprocess.run(["bash", str(lib), *args], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"softhsm.sh {' '.join(args[:1])} failed: {res.stdout}{res.stderr}")
+    module = next((m for m in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
+                   if os.path.exists(m)), None)
+    if module is None:
+        raise RuntimeError("SoftHSM2's module is not installed (./scripts/test installs softhsm2)")
+    return {"SOFTHSM2_CONF": str(tokens / "softhsm2.conf"), "GOVOFFICE_PKCS11_PIN": "123456",
+            "GOVOFFICE_TEST_PKCS11_MODULE": module}
+
+
 def _start_world(world):
     tmp = world.tmp
     # The hub: demo data and PKI by command, no demo mode (so no "local" office connections).
@@ -293,10 +315,15 @@ def _start_world(world):
         # (without that binding every signed document would arrive as certificate_unbound).
         world.cli(env, "pki", "demo")
         creds = systems[code]
+        if code == G22:
+            # Office A signs with its key on a PKCS#11 token (SoftHSM2), as an agency with a
+            # smart card or HSM would; office B with a key file.
+            env.update(_token_for(world, code))
+            signing = ["--pkcs11", env["GOVOFFICE_TEST_PKCS11_MODULE"], "--token", "office-g22", "--key-label", "g22"]
+        else:
+            signing = ["--key", str(world.pki / "agencies" / f"{code}.key"), "--cert", str(world.pki / "agencies" / f"{code}.pem")]
         world.cli(env, "office", "connect", "--agency", code, "--hub", hub.base,
-                  "--system-id", creds["GOVOFFICE_SYSTEM_ID"], "--secret", creds["GOVOFFICE_SECRET_KEY"],
-                  "--key", str(world.pki / "agencies" / f"{code}.key"),
-                  "--cert", str(world.pki / "agencies" / f"{code}.pem"))
+                  "--system-id", creds["GOVOFFICE_SYSTEM_ID"], "--secret", creds["GOVOFFICE_SECRET_KEY"], *signing)
         if code == H41:
             for username, name, role in (("h41.lanhdao", "Lê Văn Nghệ", "leader"),
                                          ("h41.chuyenvien", "Trần Thị Chuyên", "specialist")):

@@ -10,8 +10,14 @@ extension OfficeService {
         var hubURL: String
         var systemID: String
         var secret: String
+        /// Key and certificate files (PEM), or empty when the key is on a token.
         var keyPath: String
         var certPath: String
+        /// The token's PKCS#11 module, its label and the key's label (the PIN comes from
+        /// GOVOFFICE_PKCS11_PIN in the server's environment).
+        var pkcs11Module: String? = nil
+        var tokenLabel: String? = nil
+        var keyLabel: String? = nil
     }
 
     /// Creates or replaces the agency's connection; the key and certificate are read once now so
@@ -25,8 +31,8 @@ extension OfficeService {
                            en: "Invalid hub URL: \(input.hubURL.prefix(100)).")
         }
         do {
-            _ = try SigningMaterial.software(keyPEM: try String(contentsOfFile: input.keyPath, encoding: .utf8),
-                                             certificatesPEM: try String(contentsOfFile: input.certPath, encoding: .utf8))
+            _ = try OfficeSigner.load(keyPath: input.keyPath, certPath: input.certPath, pkcs11Module: input.pkcs11Module,
+                                      tokenLabel: input.tokenLabel, keyLabel: input.keyLabel)
         } catch {
             throw GovError("office_key_unreadable", .invalid, vi: "Không đọc được khóa hoặc chứng thư số: \(error)",
                            en: "The key or certificate cannot be read: \(error)")
@@ -39,6 +45,9 @@ extension OfficeService {
             connection.secret = input.secret
             connection.keyPath = input.keyPath
             connection.certPath = input.certPath
+            connection.pkcs11Module = input.pkcs11Module
+            connection.tokenLabel = input.tokenLabel
+            connection.keyLabel = input.keyLabel
             connection.enabled = true
             connection.lastError = nil
             try await connection.save(on: tx)
@@ -64,6 +73,9 @@ struct OfficeCommand: AsyncCommand {
         @Option(name: "secret", help: "Khóa bí mật (GOVOFFICE_SECRET_KEY) / secret key") var secret: String?
         @Option(name: "key", help: "Khóa ký PEM của cơ quan / the agency's signing key (PEM)") var key: String?
         @Option(name: "cert", help: "Chứng thư số PEM / certificate chain (PEM)") var cert: String?
+        @Option(name: "pkcs11", help: "Thư viện PKCS#11 của token / the token's PKCS#11 module") var pkcs11: String?
+        @Option(name: "token", help: "Nhãn token / token label") var token: String?
+        @Option(name: "key-label", help: "Nhãn khóa trên token / key label on the token") var keyLabel: String?
     }
 
     var help: String { "Kết nối sổ văn bản với trục liên thông / connect an agency's document office to the hub" }
@@ -75,14 +87,17 @@ struct OfficeCommand: AsyncCommand {
             let env = ProcessInfo.processInfo.environment
             guard let agency = signature.agency, let hub = signature.hub ?? env["GOVOFFICE_HUB_URL"],
                   let systemID = signature.systemID ?? env["GOVOFFICE_SYSTEM_ID"],
-                  let secret = signature.secret ?? env["GOVOFFICE_SECRET_KEY"], let key = signature.key, let cert = signature.cert else {
-                context.console.error("Cần / needs: --agency --hub --system-id --secret (or GOVOFFICE_*) --key --cert")
+                  let secret = signature.secret ?? env["GOVOFFICE_SECRET_KEY"],
+                  (signature.key != nil && signature.cert != nil) != (signature.pkcs11 != nil && signature.token != nil) else {
+                context.console.error("Cần / needs: --agency --hub --system-id --secret (or GOVOFFICE_*), and --key --cert or --pkcs11 --token [--key-label]")
                 throw ExitStatus(2)
             }
             do {
                 try await app.office.connect(.init(agencyCode: agency, hubURL: hub, systemID: systemID,
                                                    secret: secret.trimmingCharacters(in: .whitespacesAndNewlines),
-                                                   keyPath: key, certPath: cert), actor: .commandLine)
+                                                   keyPath: signature.key ?? "", certPath: signature.cert ?? "",
+                                                   pkcs11Module: signature.pkcs11, tokenLabel: signature.token,
+                                                   keyLabel: signature.keyLabel), actor: .commandLine)
             } catch let error as GovError {
                 context.console.error("\(error.code): \(error.vi) / \(error.en)")
                 throw ExitStatus(1)

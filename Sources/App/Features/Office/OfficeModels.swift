@@ -18,6 +18,10 @@ final class OfficeConnection: Model, @unchecked Sendable {
     @Field(key: "secret") var secret: String
     @Field(key: "key_path") var keyPath: String
     @Field(key: "cert_path") var certPath: String
+    /// A PKCS#11 module (e.g. the token vendor's library): the key is on the token, not in a file.
+    @OptionalField(key: "pkcs11_module") var pkcs11Module: String?
+    @OptionalField(key: "token_label") var tokenLabel: String?
+    @OptionalField(key: "key_label") var keyLabel: String?
     @Field(key: "enabled") var enabled: Bool
     @OptionalField(key: "last_error") var lastError: String?
     @OptionalField(key: "last_contact_at") var lastContactAt: Date?

@@ -5,6 +5,7 @@ import Fluent
 import Foundation
 import GovCore
 import NIOConcurrencyHelpers
+import PKCS11
 import PKI
 import SQLKit
 import Vapor
@@ -148,8 +149,10 @@ final class OfficeWorker: LifecycleHandler, Sendable {
             let due = try await OfficeOutboxItem.query(on: app.db).filter(\.$agencyCode == agency)
                 .filter(\.$state == "pending").filter(\.$nextAt <= Date()).sort(\.$createdAt).limit(20).all()
             guard !due.isEmpty, let link = try await link(app, agency: agency) else { return 0 }
-            let (key, chain) = try SigningMaterial.software(keyPEM: try String(contentsOfFile: link.connection.keyPath, encoding: .utf8),
-                                                            certificatesPEM: try String(contentsOfFile: link.connection.certPath, encoding: .utf8))
+            let connection = link.connection
+            let (key, chain) = try OfficeSigner.load(keyPath: connection.keyPath, certPath: connection.certPath,
+                                                     pkcs11Module: connection.pkcs11Module, tokenLabel: connection.tokenLabel,
+                                                     keyLabel: connection.keyLabel)
             var count = 0
             for item in due {
                 guard try await claim(item, on: app.db) else { continue }
@@ -202,5 +205,28 @@ final class OfficeWorker: LifecycleHandler, Sendable {
             RETURNING id
             """).all()
         return !rows.isEmpty
+    }
+}
+
+/// The organisation's signing key of an office: a key file, or a key on a PKCS#11 token. A token
+/// session is opened once and kept (logging in for every batch would be slow and, on real
+/// tokens, wear the PIN counter).
+enum OfficeSigner {
+    private static let tokens = NIOLockedValueBox<[String: PKCS11SigningKey]>([:])
+
+    static func load(keyPath: String, certPath: String, pkcs11Module: String?, tokenLabel: String?,
+                     keyLabel: String?) throws -> (any SigningKey, [[UInt8]]) {
+        guard let module = pkcs11Module, let token = tokenLabel else {
+            return try SigningMaterial.software(keyPEM: try String(contentsOfFile: keyPath, encoding: .utf8),
+                                                certificatesPEM: try String(contentsOfFile: certPath, encoding: .utf8))
+        }
+        let cacheKey = [module, token, keyLabel ?? ""].joined(separator: "|")
+        if let open = tokens.withLockedValue({ $0[cacheKey] }) {
+            return (open, [open.certificateDER] + open.certificateChainDER)
+        }
+        let opened = try PKCS11SigningKey.open(modulePath: module, tokenLabel: token, keyLabel: keyLabel,
+                                               pin: .environment(PIN.defaultEnvironmentVariable))
+        tokens.withLockedValue { $0[cacheKey] = opened }
+        return (opened, [opened.certificateDER] + opened.certificateChainDER)
     }
 }
