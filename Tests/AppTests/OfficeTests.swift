@@ -81,6 +81,24 @@ struct OfficeTests {
         }
     }
 
+    @Test("two nodes taking in the same hub message at once store one document, and both acknowledge")
+    func concurrentIntakeOfOneMessage() async throws {
+        try await withTestApp { app in
+            let hubID = UUID()
+            let bytes = try Self.incoming(number: "901")
+            let outcomes = try await withThrowingTaskGroup(of: OfficeService.Intake.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await app.office.intake(hubMessageID: hubID, bytes: bytes, agency: Self.h41, signature: Self.valid) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes == Array(repeating: .done, count: 4))
+            #expect(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "901").count() == 1)
+            let doc = try #require(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "901").first())
+            #expect(try await Self.queued(app, doc) == ["01"], "one 01, not one per node")
+        }
+    }
+
     @Test("a document that fails validation or its signature is kept, rejected, and answered 02 with the reason")
     func invalidDocumentIsRejectedWithReason() async throws {
         try await withTestApp { app in

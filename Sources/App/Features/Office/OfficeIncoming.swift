@@ -22,6 +22,16 @@ extension OfficeService {
     /// hub message again changes nothing.
     func intake(hubMessageID: UUID, bytes: Data, agency: String, signature: SignatureReport?,
                 today: CivilDate = CivilDate.today()) async throws -> Intake {
+        do {
+            return try await intakeOnce(hubMessageID: hubMessageID, bytes: bytes, agency: agency, signature: signature, today: today)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // Another node stored the same hub message (or status) a moment earlier: it is in.
+            return .done
+        }
+    }
+
+    private func intakeOnce(hubMessageID: UUID, bytes: Data, agency: String, signature: SignatureReport?,
+                            today: CivilDate) async throws -> Intake {
         let parsed: ParsedEdXML
         do {
             parsed = try EdXMLReader.read(bytes)
