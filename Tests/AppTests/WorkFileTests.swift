@@ -222,6 +222,42 @@ struct WorkFileTests {
         }
     }
 
+    @Test("filing at once: ten documents get positions 1…10; the same document twice at once is filed once")
+    func concurrentAdds() async throws {
+        try await withTestApp { app in
+            let fileID = try await Self.open(app, "08.VP").requireID()
+            var documents: [UUID] = []
+            for index in 0..<10 { documents.append(try await Self.paper(app, subject: "Văn bản \(index)")) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for document in documents {
+                    group.addTask { try await app.workFiles.add(document: document, to: fileID, by: Self.clerk) }
+                }
+                try await group.waitForAll()
+            }
+            let links = try await WorkFileDocument.query(on: app.db).filter(\.$fileID == fileID).all()
+            #expect(links.map(\.position).sorted() == Array(1...10))
+            #expect(Set(links.map(\.documentID)) == Set(documents))
+
+            let extra = try await Self.paper(app, subject: "Văn bản thêm hai lần")
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        do {
+                            try await app.workFiles.add(document: extra, to: fileID, by: Self.clerk)
+                            return "added"
+                        } catch let error as GovError {
+                            return error.code
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.sorted() == ["added"] + Array(repeating: "work_file_document_repeated", count: 3))
+        }
+    }
+
     @Test("another agency's people neither see nor change a file")
     func otherAgency() async throws {
         try await withTestApp { app in
