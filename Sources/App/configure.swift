@@ -142,6 +142,7 @@ func routes(_ app: Application) throws {
     try browser.register(collection: PKIAdminController())
     try browser.register(collection: HubAdminController())
     try browser.register(collection: OfficeController(uploadLimit: app.govConfig.maxUploadBytes))
+    try browser.register(collection: WorkFileController())
     try browser.register(collection: CalendarController())
     // Calendar apps fetch the feeds without a session: the secret in the URL is the credential.
     try app.register(collection: CalendarFeedController())

@@ -149,6 +149,16 @@ ROUTES = [
     Route("GET", "/office/registers/:direction", OFFICE_RECORDS, target="register_direction"),
     Route("GET", "/office/deadlines", OFFICE),
     Route("GET", "/office/statistics", OFFICE_RECORDS),
+    # Work files (WorkFileController): the office's staff, in their own agency (a specialist: the files
+    # they own). Routes aimed at a file use a file id that does not exist, so an allowed call is a
+    # harmless 404; which agency and which person sees which file is tested in WorkFileTests.
+    Route("GET", "/office/files", OFFICE),
+    Route("GET", "/office/files/new", OFFICE),
+    Route("POST", "/office/files", OFFICE, body="work_file_invalid", note="own: 400 work_file_code_invalid"),
+    Route("GET", "/office/files/:id", OFFICE, target="work_file_missing"),
+    Route("POST", "/office/files/:id/documents", OFFICE, target="work_file_missing", body="work_file_document"),
+    Route("POST", "/office/files/:id/documents/:doc/remove", OFFICE, target="work_file_missing"),
+    Route("POST", "/office/files/:id/close", OFFICE, target="work_file_missing"),
     # The hub API (HubAPIController): agency systems only.
     Route("POST", "/api/v1/exchange/messages", SYSTEM, scoped=True, body="edxml_from_target",
           note="another agency's document: 403 sender_mismatch"),

@@ -96,6 +96,7 @@ def _build_world(workdir: Path) -> s.World:
     t["system_rotate"] = {code: system_rows[f"rot-{short}"] for short, code in AGENCIES.items()}
     t["system_revoke"] = {code: system_rows[f"rev-{short}"] for short, code in AGENCIES.items()}
     t["office_document_missing"] = {code: "00000000-0000-4000-8000-000000000000" for code in AGENCIES.values()}
+    t["work_file_missing"] = {code: "00000000-0000-4000-8000-0000000000f1" for code in AGENCIES.values()}
     t["register_direction"] = {code: "incoming" for code in AGENCIES.values()}
     t["message_to"], t["message_from"], t["delivery_from"], t["webhook"] = {}, {}, {}, {}
     for short, code in AGENCIES.items():

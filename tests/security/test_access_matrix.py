@@ -74,6 +74,9 @@ BODIES = {
                                                      "start": "2030-01-07T10:00", "end": "2030-01-07T09:00"}},
     "calendar_room_invalid": lambda w, t: {"form": {"name": ""}},
     "calendar_feed_person": lambda w, t: {"form": {"scope": "person"}},
+    # A code without a dot: the office's staff get 400 work_file_code_invalid, nothing is opened.
+    "work_file_invalid": lambda w, t: {"form": {"code": "KIEMTRA", "title": "Kiểm tra bảo mật", "retention": "permanent"}},
+    "work_file_document": lambda w, t: {"form": {"document": "00000000-0000-4000-8000-000000000000"}},
 }
 
 

@@ -18,6 +18,7 @@ enum GovMigrations {
         app.migrations.add(M0009_CreateExchange())       // the hub: messages, deliveries, parties, webhooks, evidence chain
         app.migrations.add(M0010_CreateOffice())         // the document office: documents, registers, outbox to the hub, search
         app.migrations.add(M0011_CreateCalendar())       // the work and meeting calendar: rooms, entries, participants, feed tokens
+        app.migrations.add(M0012_CreateWorkFiles())      // work files: files of a year, their documents, the list fixed at closing
         app.migrations.add(M0013_OfficeReplacements())  // an outgoing document names the one it replaces
         app.migrations.add(M0014_OfficeTokens())         // an office signs with a key on a PKCS#11 token
     }
