@@ -314,6 +314,9 @@ struct WorkFileTests {
             let withDoc = try await browser.get(location)
             #expect(withDoc.text.contains("Thông báo thi tuyển công chức"))
             #expect(withDoc.text.contains("href=\"/office/documents/\(doc.uuidString.lowercased())\""))
+            // The document's own page names the file it is filed in.
+            let docPage = try await browser.get("/office/documents/\(doc.uuidString.lowercased())")
+            #expect(docPage.text.contains("href=\"/office/files/\(fileID.uuidString.lowercased())\""))
             let twice = try await browser.post("\(location)/documents", [("document", doc.uuidString)])
             #expect(twice.status == .conflict)
             #expect(twice.text.contains("data-code=\"work_file_document_repeated\""))

@@ -245,6 +245,8 @@ struct OfficeController: RouteCollection {
         var agencyAbbreviation: String
         var unitAbbreviation: String
         var today: String
+        /// The work files the document is filed in.
+        var workFiles: [Fact]
     }
 
     @Sendable func show(req: Request) async throws -> Response {
@@ -337,7 +339,10 @@ struct OfficeController: RouteCollection {
                 OutboxRow(kind: $0.kind, state: req.t("office.outbox.\($0.state)"), error: $0.lastError, at: DisplayTime.format($0.createdAt))
             },
             checkNote: doc.checkNote, actions: actions, units: units, specialists: specialists,
-            agencyAbbreviation: agencyAbbreviation, unitAbbreviation: unitAbbreviation, today: CivilDate.today().iso)
+            agencyAbbreviation: agencyAbbreviation, unitAbbreviation: unitAbbreviation, today: CivilDate.today().iso,
+            workFiles: try await req.workFiles.files(containing: try doc.requireID(), for: actor).map {
+                Fact(label: "\($0.code) (\($0.year))", value: $0.id?.uuidString.lowercased() ?? "")
+            })
         return try await req.renderPage("office/document", title: "office.document.title", body)
     }
 
