@@ -104,6 +104,8 @@ struct OfficeCommand: AsyncCommand {
             }
             context.console.print("Đã kết nối / connected: \(agency) → \(hub) (\(systemID))")
         case "demo":
+            // Before or beside `serve`: the demo agencies must exist first.
+            if try await DemoSeeder.seedIfEmpty(app) { context.console.print(DemoSeeder.banner()) }
             try await DemoOffices.connectIfNone(app)
             for c in try await app.office.connections() { context.console.print("\(c.agencyCode) → \(c.hubURL) (\(c.systemID))") }
         case "list":
