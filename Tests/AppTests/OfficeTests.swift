@@ -175,6 +175,12 @@ struct OfficeTests {
                 #expect(error.code == "office_document_not_found")
             }
             #expect(try await app.office.list(.init(direction: .incoming), for: other).total == 0)
+            #expect(try await app.office.list(.init(direction: .incoming, text: "thử nghiệm"), for: other).documents.isEmpty,
+                    "search is scoped to the agency in the index itself")
+            #expect(try await app.office.list(.init(direction: .incoming, text: "thử nghiệm"), for: Self.clerk).documents.count == 1)
+            #expect(try await app.office.list(.init(direction: .outgoing, text: "thử nghiệm"), for: Self.clerk).documents.isEmpty)
+            #expect(try await app.office.list(.init(direction: .incoming, state: "arrived", text: "thử nghiệm"), for: Self.clerk).total == 1)
+            #expect(try await app.office.list(.init(direction: .incoming, state: "done", text: "thử nghiệm"), for: Self.clerk).total == 0)
         }
     }
 

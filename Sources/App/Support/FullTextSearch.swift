@@ -4,7 +4,8 @@ import SQLKit
 
 /// Full-text search over a table's folded `search_text` column, one helper for both databases:
 /// SQLite keeps an FTS5 index in step through triggers (the table's rowid is the index's rowid);
-/// PostgreSQL indexes `to_tsvector('simple', search_text)` with GIN. The text is folded before it is
+/// PostgreSQL keeps a stored `search_vector` column (`to_tsvector('simple', search_text)`) with a
+/// GIN index (``storeVectors(on:)``), so a match is not re-computed row by row. The text is folded before it is
 /// stored (``SearchText/fold(_:)``) and queries are folded too, so the 'simple' configuration and
 /// FTS5's unicode61 tokenizer both see unaccented words.
 struct FullTextSearch: Sendable {
@@ -37,13 +38,33 @@ struct FullTextSearch: Sendable {
         }
     }
 
+    /// PostgreSQL: replaces the expression index of ``create(on:)`` by a stored, generated
+    /// `search_vector` column with its GIN index. Rechecking a lossy bitmap then reads the column
+    /// instead of parsing every row's text again, and the planner has statistics on the words.
+    func storeVectors(on database: any Database) async throws {
+        let sql = database.sql
+        guard sql.dialect.name != "sqlite" else { return }
+        try await sql.raw("DROP INDEX IF EXISTS \(ident: "idx_" + table + "_fts")").run()
+        try await sql.raw("ALTER TABLE \(ident: table) ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED").run()
+        try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_vector") ON \(ident: table) USING GIN (search_vector)").run()
+    }
+
     /// A condition on the table's rows (aliased `alias`) that holds when every term of `query`
     /// occurs as a word or word prefix. Add it to a WHERE clause; nil when the query is empty.
-    func matches(_ query: FullTextQuery, alias: String, dialect: String) -> SQLQueryString? {
+    /// On SQLite the index is read newest first (by rowid) and only the `window` newest matches
+    /// are taken, so a common word costs what a page costs, not what all its matches cost.
+    func matches(_ query: FullTextQuery, alias: String, dialect: String, window: Int? = nil) -> SQLQueryString? {
         guard !query.isEmpty else { return nil }
         if dialect == "sqlite" {
-            return "\(ident: alias).rowid IN (SELECT rowid FROM \(ident: ftsTable) WHERE \(ident: ftsTable) MATCH \(bind: query.fts5))"
+            let limit: SQLQueryString = window.map { " ORDER BY rowid DESC LIMIT \(literal: $0)" } ?? ""
+            return "\(ident: alias).rowid IN (SELECT rowid FROM \(ident: ftsTable) WHERE \(ident: ftsTable) MATCH \(bind: query.fts5)" + limit + ")"
         }
-        return "to_tsvector('simple', \(ident: alias).search_text) @@ to_tsquery('simple', \(bind: query.tsquery))"
+        return "\(ident: alias).search_vector @@ to_tsquery('simple', \(bind: query.tsquery))"
+    }
+
+    /// The order that goes with ``matches(_:alias:dialect:window:)``, newest first: the index's
+    /// own order on SQLite (rowids grow with insertion), the creation time on PostgreSQL.
+    func newestFirst(alias: String, dialect: String) -> SQLQueryString {
+        dialect == "sqlite" ? "\(ident: alias).rowid DESC" : "\(ident: alias).created_at DESC"
     }
 }

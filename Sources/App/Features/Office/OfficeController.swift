@@ -82,6 +82,8 @@ struct OfficeController: RouteCollection {
         var pager: Pager
         var canCreate: Bool
         var total: Int
+        /// More documents match than were counted (``OfficeService/countCap``).
+        var capped: Bool
     }
 
     struct Option: Encodable {
@@ -123,7 +125,8 @@ struct OfficeController: RouteCollection {
             sections: [Section(id: "office-list", rows: result.documents.map { Self.row(req, $0, today: today) })],
             pager: Pager(path: "/office/\(direction == .incoming ? "incoming" : "outgoing")", page: page, perPage: 50,
                          total: result.total, params: ["q": q, "state": state]),
-            canCreate: direction == .incoming ? actor.roles.contains(.clerk) : true, total: result.total)
+            canCreate: direction == .incoming ? actor.roles.contains(.clerk) : true, total: result.total,
+            capped: result.totalIsCapped)
         return try await req.renderPage("office/list", title: direction == .incoming ? "office.incoming.title" : "office.outgoing.title", body)
     }
 
@@ -142,9 +145,9 @@ struct OfficeController: RouteCollection {
         let today = CivilDate.today()
         var incoming: [Row] = [], outgoing: [Row] = []
         if let q {
-            incoming = try await req.office.list(.init(direction: .incoming, text: q, perPage: 20), for: actor).documents
+            incoming = try await req.office.list(.init(direction: .incoming, text: q, perPage: 20, countTotal: false), for: actor).documents
                 .map { Self.row(req, $0, today: today) }
-            outgoing = try await req.office.list(.init(direction: .outgoing, text: q, perPage: 20), for: actor).documents
+            outgoing = try await req.office.list(.init(direction: .outgoing, text: q, perPage: 20, countTotal: false), for: actor).documents
                 .map { Self.row(req, $0, today: today) }
         }
         return try await req.renderPage("office/search", title: "office.search.title",
@@ -174,10 +177,10 @@ struct OfficeController: RouteCollection {
         if actor.roles.contains(.specialist) { waitingStates += [(.incoming, "assigned"), (.incoming, "processing")] }
         var waiting: [OfficeDocument] = []
         for (direction, state) in waitingStates {
-            waiting += try await req.office.list(.init(direction: direction, state: state, perPage: 20), for: actor).documents
+            waiting += try await req.office.list(.init(direction: direction, state: state, perPage: 20, countTotal: false), for: actor).documents
         }
         let overdue = try await req.office.overdue(for: actor, today: today, limit: 20)
-        let drafts = try await req.office.list(.init(direction: .outgoing, state: "draft", perPage: 10), for: actor).documents
+        let drafts = try await req.office.list(.init(direction: .outgoing, state: "draft", perPage: 10, countTotal: false), for: actor).documents
             .filter { $0.createdBy == actor.username }
         return HomeBody(sections: [
             Section(id: "office-waiting", title: req.t("office.home.waiting"), rows: waiting.map { row(req, $0, today: today) }),

@@ -163,6 +163,7 @@ extension OfficeService {
                 if Set(doc.recipientCodes).isSubset(of: agreed) {
                     doc.revocation = "agreed"
                     doc.state = OutgoingState.revoked.rawValue
+                    doc.searchText = Self.searchText(doc)
                     try await doc.update(on: tx)
                 }
             }

@@ -77,26 +77,47 @@ struct OfficeService: Sendable {
         var text: String?
         var page = 1
         var perPage = 50
+        /// Whether to count the matches (the list pages show it; the search page does not).
+        var countTotal = true
     }
 
     struct ListResult: Sendable {
         var documents: [OfficeDocument]
+        /// How many match, counted up to ``countCap``.
         var total: Int
+        /// Whether there are more than ``countCap``.
+        var totalIsCapped: Bool = false
     }
+
+    /// Counting stops here: an exact count of a million rows costs more than the page itself,
+    /// and nobody pages through more than this by hand.
+    static let countCap = 10_000
 
     /// A page of the agency's documents, newest first, filtered by state and full-text search.
     func list(_ query: ListQuery, for actor: OfficeActor) async throws -> ListResult {
         let sql = db.sql
+        let dialect = sql.dialect.name
+        let offset = (query.page - 1) * query.perPage
         var conditions: [SQLQueryString] = ["d.agency_code = \(bind: actor.agencyCode)", "d.direction = \(bind: query.direction.rawValue)"]
         if let state = query.state {
             let condition: SQLQueryString = "d.state = \(bind: state)"
             conditions.append(condition)
         }
-        if let text = query.text, let match = OfficeDocument.search.matches(FullTextQuery(text), alias: "d", dialect: sql.dialect.name) {
-            conditions.append(match)
-        } else if let text = query.text, FullTextQuery(text).isEmpty {
+        var order: SQLQueryString = "d.created_at DESC"
+        if let text = query.text {
+            // The agency, direction and state are words of the indexed text too, so the engine
+            // narrows by them in its own index.
+            var scope = Self.scopeTokens(agency: actor.agencyCode, direction: query.direction)
+            if let state = query.state { scope.append(FullTextQuery.scopeToken("st", state)) }
+            let search = FullTextQuery(text).requiring(scope)
             // Only punctuation or operators: nothing can match.
-            return ListResult(documents: [], total: 0)
+            guard let match = OfficeDocument.search.matches(
+                search, alias: "d", dialect: dialect,
+                window: actor.seesAll ? offset + query.perPage + 1 : max(5_000, offset + query.perPage + 1)) else {
+                return ListResult(documents: [], total: 0)
+            }
+            conditions.append(match)
+            order = OfficeDocument.search.newestFirst(alias: "d", dialect: dialect)
         }
         if !actor.seesAll {
             var mine: [SQLQueryString] = ["d.created_by = \(bind: actor.username)", "d.specialist = \(bind: actor.username)"]
@@ -108,17 +129,31 @@ struct OfficeService: Sendable {
             conditions.append(own)
         }
         let whereClause = Self.joined(conditions, " AND ")
-        let total = try await sql.raw("SELECT COUNT(*) AS n FROM office_documents d WHERE \(whereClause)").first()?
-            .decode(column: "n", as: Int.self) ?? 0
-        let offset = (query.page - 1) * query.perPage
         let rows = try await sql.raw("""
             SELECT d.id FROM office_documents d WHERE \(whereClause)
-            ORDER BY d.created_at DESC LIMIT \(unsafeRaw: String(query.perPage)) OFFSET \(unsafeRaw: String(offset))
+            ORDER BY \(order) LIMIT \(literal: query.perPage + 1) OFFSET \(literal: offset)
             """).all()
-        let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
+        var ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
+        let more = ids.count > query.perPage
+        if more { ids.removeLast() }
+        var total = offset + ids.count + (more ? 1 : 0)
+        var capped = false
+        if query.countTotal {
+            let counted = try await sql.raw("""
+                SELECT COUNT(*) AS n FROM (SELECT 1 FROM office_documents d WHERE \(whereClause) LIMIT \(literal: Self.countCap + 1)) c
+                """).first()?.decode(column: "n", as: Int.self) ?? 0
+            capped = counted > Self.countCap
+            // A page past the cap still links to the next one.
+            total = max(min(counted, Self.countCap), total)
+        }
         let docs = try await OfficeDocument.query(on: db).filter(\.$id ~~ ids).all()
-        let order = Dictionary(uniqueKeysWithValues: ids.enumerated().map { index, id in (id, index) })
-        return ListResult(documents: docs.sorted { order[$0.id!]! < order[$1.id!]! }, total: total)
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { index, id in (id, index) })
+        return ListResult(documents: docs.sorted { position[$0.id!]! < position[$1.id!]! }, total: total, totalIsCapped: capped)
+    }
+
+    /// The scope words every document's indexed text carries: its agency and its direction.
+    static func scopeTokens(agency: String, direction: OfficeDirection) -> [String] {
+        [FullTextQuery.scopeToken("ag", agency), FullTextQuery.scopeToken("dir", direction.rawValue)]
     }
 
     static func joined(_ parts: [SQLQueryString], _ separator: String) -> SQLQueryString {
@@ -397,9 +432,11 @@ struct OfficeService: Sendable {
         return value
     }
 
-    /// What full-text search reads: number, subject, content and sender, folded.
+    /// What full-text search reads: the scope words (agency, direction, state), then number,
+    /// subject, content and sender, folded.
     static func searchText(_ doc: OfficeDocument) -> String {
-        FullTextQuery.indexText([doc.displayNumber, doc.regNumber.map(String.init), doc.typeName, doc.subject, doc.content,
+        (scopeTokens(agency: doc.agencyCode, direction: doc.direction) + [FullTextQuery.scopeToken("st", doc.state)]).joined(separator: " ")
+            + " " + FullTextQuery.indexText([doc.displayNumber, doc.regNumber.map(String.init), doc.typeName, doc.subject, doc.content,
                          doc.senderName, doc.senderCode].compactMap { $0 }.joined(separator: " "))
     }
 }
