@@ -217,9 +217,7 @@ def main():
             code_number = code_notation = None
         display = f"{code_number}/{code_notation}" if code_number else code_notation
         day = when.date().isoformat()
-        # The scope words OfficeService.searchText puts first (agency, direction, state).
-        scope = f"zag{fold(a.agency).replace(' ', '')} zdir{direction} zst{state}"
-        search = " ".join(x for x in (scope, fold(display) if display else None, str(reg_number) if reg_number else None,
+        search = " ".join(x for x in (fold(display) if display else None, str(reg_number) if reg_number else None,
                                       tfold, fold(subject), content_fold,
                                       sender_fold, fold(sender_code) if sender_code else None) if x)
         assigned = incoming and state in ("assigned", "processing", "done")

@@ -7,9 +7,6 @@ import Foundation
 public struct FullTextQuery: Sendable, Equatable {
     /// The terms, folded, letters and digits only, at most ``maxTerms``; every one must match.
     public let terms: [String]
-    /// Whole words that must match too (``scopeToken(_:_:)``: the owner, direction, state the
-    /// indexed text carries), so the engine narrows by them itself instead of the table.
-    public private(set) var required: [String] = []
 
     /// How many terms are kept; more only slow the engine down.
     public static let maxTerms = 8
@@ -58,28 +55,14 @@ public struct FullTextQuery: Sendable, Equatable {
     /// Whether there is nothing to search for.
     public var isEmpty: Bool { terms.isEmpty }
 
-    /// This query, also requiring the whole words `tokens`.
-    public func requiring(_ tokens: [String]) -> FullTextQuery {
-        var copy = self
-        copy.required += tokens.map(Self.indexText).filter { !$0.isEmpty && !$0.contains(" ") }
-        return copy
-    }
-
-    /// One indexed word naming a scope, e.g. `scopeToken("ag", "000.00.00.H41")` → `zag00000000h41`:
-    /// letters and digits only, so it is one token in both engines, and prefixed with `z` so a
-    /// person's words are unlikely to equal it.
-    public static func scopeToken(_ kind: String, _ value: String) -> String {
-        "z" + kind + indexText(value).replacingOccurrences(of: " ", with: "")
-    }
-
     /// The SQLite FTS5 query: every term as a quoted prefix (`"quyet"* AND "dinh"*`). Terms hold
     /// letters and digits only, so the quotes cannot be closed from inside.
     public var fts5: String {
-        (required.map { "\"\($0)\"" } + terms.map { "\"\($0)\"*" }).joined(separator: " AND ")
+        terms.map { "\"\($0)\"*" }.joined(separator: " AND ")
     }
 
     /// The PostgreSQL `to_tsquery('simple', …)` text: every term as a prefix (`quyet:* & dinh:*`).
     public var tsquery: String {
-        (required + terms.map { "\($0):*" }).joined(separator: " & ")
+        terms.map { "\($0):*" }.joined(separator: " & ")
     }
 }

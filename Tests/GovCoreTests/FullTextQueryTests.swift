@@ -30,14 +30,4 @@ struct FullTextQueryTests {
     func indexText() {
         #expect(FullTextQuery.indexText("Số: 12/QĐ-UBND — Quyết định") == "so 12 qd ubnd quyet dinh")
     }
-
-    @Test("scope tokens are whole words, required before the person's terms")
-    func scopeTokens() {
-        let token = FullTextQuery.scopeToken("ag", "000.00.00.H41")
-        #expect(token == "zag0000000h41")
-        let query = FullTextQuery("quyết định").requiring([token, FullTextQuery.scopeToken("dir", "in")])
-        #expect(query.fts5 == "\"zag0000000h41\" AND \"zdirin\" AND \"quyet\"* AND \"dinh\"*")
-        #expect(query.tsquery == "zag0000000h41 & zdirin & quyet:* & dinh:*")
-        #expect(FullTextQuery("").requiring([token]).isEmpty, "scope alone is no search")
-    }
 }

@@ -49,22 +49,35 @@ struct FullTextSearch: Sendable {
         try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_vector") ON \(ident: table) USING GIN (search_vector)").run()
     }
 
-    /// A condition on the table's rows (aliased `alias`) that holds when every term of `query`
-    /// occurs as a word or word prefix. Add it to a WHERE clause; nil when the query is empty.
-    /// On SQLite the index is read newest first (by rowid) and only the `window` newest matches
-    /// are taken, so a common word costs what a page costs, not what all its matches cost.
-    func matches(_ query: FullTextQuery, alias: String, dialect: String, window: Int? = nil) -> SQLQueryString? {
-        guard !query.isEmpty else { return nil }
-        if dialect == "sqlite" {
-            let limit: SQLQueryString = window.map { " ORDER BY rowid DESC LIMIT \(literal: $0)" } ?? ""
-            return "\(ident: alias).rowid IN (SELECT rowid FROM \(ident: ftsTable) WHERE \(ident: ftsTable) MATCH \(bind: query.fts5)" + limit + ")"
-        }
-        return "\(ident: alias).search_vector @@ to_tsquery('simple', \(bind: query.tsquery))"
+    /// How a page of matches is read: the FROM clause, the match condition and the order.
+    struct Plan {
+        /// Replaces `FROM table alias`.
+        var from: SQLQueryString
+        /// Added to the WHERE clause.
+        var condition: SQLQueryString
+        /// The ORDER BY, newest first.
+        var order: SQLQueryString
     }
 
-    /// The order that goes with ``matches(_:alias:dialect:window:)``, newest first: the index's
-    /// own order on SQLite (rowids grow with insertion), the creation time on PostgreSQL.
-    func newestFirst(alias: String, dialect: String) -> SQLQueryString {
-        dialect == "sqlite" ? "\(ident: alias).rowid DESC" : "\(ident: alias).created_at DESC"
+    /// The plan for rows of the table (aliased `alias`) that contain every term of `query` as a
+    /// word or word prefix, newest first; nil when the query is empty.
+    ///
+    /// SQLite: the FTS5 index drives (`CROSS JOIN` keeps it the outer loop) and is read newest
+    /// first by rowid, which it does without sorting, so a page stops after its rows whatever the
+    /// other conditions: a common word costs a page, a rare one its few matches. Driving from the
+    /// table instead walks every row of the agency and probes the match list.
+    /// PostgreSQL: the stored vector with its GIN index; the planner picks between it and the
+    /// creation-time index from the words' statistics.
+    func plan(_ query: FullTextQuery, alias: String, dialect: String) -> Plan? {
+        guard !query.isEmpty else { return nil }
+        if dialect == "sqlite" {
+            return Plan(
+                from: "\(ident: ftsTable) CROSS JOIN \(ident: table) \(ident: alias) ON \(ident: alias).rowid = \(ident: ftsTable).rowid",
+                condition: "\(ident: ftsTable) MATCH \(bind: query.fts5)",
+                order: "\(ident: ftsTable).rowid DESC")
+        }
+        return Plan(from: "\(ident: table) \(ident: alias)",
+                    condition: "\(ident: alias).search_vector @@ to_tsquery('simple', \(bind: query.tsquery))",
+                    order: "\(ident: alias).created_at DESC")
     }
 }

@@ -103,21 +103,16 @@ struct OfficeService: Sendable {
             let condition: SQLQueryString = "d.state = \(bind: state)"
             conditions.append(condition)
         }
+        var from: SQLQueryString = "office_documents d"
         var order: SQLQueryString = "d.created_at DESC"
         if let text = query.text {
-            // The agency, direction and state are words of the indexed text too, so the engine
-            // narrows by them in its own index.
-            var scope = Self.scopeTokens(agency: actor.agencyCode, direction: query.direction)
-            if let state = query.state { scope.append(FullTextQuery.scopeToken("st", state)) }
-            let search = FullTextQuery(text).requiring(scope)
             // Only punctuation or operators: nothing can match.
-            guard let match = OfficeDocument.search.matches(
-                search, alias: "d", dialect: dialect,
-                window: actor.seesAll ? offset + query.perPage + 1 : max(5_000, offset + query.perPage + 1)) else {
+            guard let plan = OfficeDocument.search.plan(FullTextQuery(text), alias: "d", dialect: dialect) else {
                 return ListResult(documents: [], total: 0)
             }
-            conditions.append(match)
-            order = OfficeDocument.search.newestFirst(alias: "d", dialect: dialect)
+            from = plan.from
+            conditions.append(plan.condition)
+            order = plan.order
         }
         if !actor.seesAll {
             var mine: [SQLQueryString] = ["d.created_by = \(bind: actor.username)", "d.specialist = \(bind: actor.username)"]
@@ -130,7 +125,7 @@ struct OfficeService: Sendable {
         }
         let whereClause = Self.joined(conditions, " AND ")
         let rows = try await sql.raw("""
-            SELECT d.id FROM office_documents d WHERE \(whereClause)
+            SELECT d.id FROM \(from) WHERE \(whereClause)
             ORDER BY \(order) LIMIT \(literal: query.perPage + 1) OFFSET \(literal: offset)
             """).all()
         var ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
@@ -140,7 +135,7 @@ struct OfficeService: Sendable {
         var capped = false
         if query.countTotal {
             let counted = try await sql.raw("""
-                SELECT COUNT(*) AS n FROM (SELECT 1 FROM office_documents d WHERE \(whereClause) LIMIT \(literal: Self.countCap + 1)) c
+                SELECT COUNT(*) AS n FROM (SELECT 1 FROM \(from) WHERE \(whereClause) LIMIT \(literal: Self.countCap + 1)) c
                 """).first()?.decode(column: "n", as: Int.self) ?? 0
             capped = counted > Self.countCap
             // A page past the cap still links to the next one.
@@ -149,11 +144,6 @@ struct OfficeService: Sendable {
         let docs = try await OfficeDocument.query(on: db).filter(\.$id ~~ ids).all()
         let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { index, id in (id, index) })
         return ListResult(documents: docs.sorted { position[$0.id!]! < position[$1.id!]! }, total: total, totalIsCapped: capped)
-    }
-
-    /// The scope words every document's indexed text carries: its agency and its direction.
-    static func scopeTokens(agency: String, direction: OfficeDirection) -> [String] {
-        [FullTextQuery.scopeToken("ag", agency), FullTextQuery.scopeToken("dir", direction.rawValue)]
     }
 
     static func joined(_ parts: [SQLQueryString], _ separator: String) -> SQLQueryString {
@@ -432,11 +422,9 @@ struct OfficeService: Sendable {
         return value
     }
 
-    /// What full-text search reads: the scope words (agency, direction, state), then number,
-    /// subject, content and sender, folded.
+    /// What full-text search reads: number, subject, content and sender, folded.
     static func searchText(_ doc: OfficeDocument) -> String {
-        (scopeTokens(agency: doc.agencyCode, direction: doc.direction) + [FullTextQuery.scopeToken("st", doc.state)]).joined(separator: " ")
-            + " " + FullTextQuery.indexText([doc.displayNumber, doc.regNumber.map(String.init), doc.typeName, doc.subject, doc.content,
+        FullTextQuery.indexText([doc.displayNumber, doc.regNumber.map(String.init), doc.typeName, doc.subject, doc.content,
                          doc.senderName, doc.senderCode].compactMap { $0 }.joined(separator: " "))
     }
 }
