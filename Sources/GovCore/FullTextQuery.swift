@@ -55,14 +55,16 @@ public struct FullTextQuery: Sendable, Equatable {
     /// Whether there is nothing to search for.
     public var isEmpty: Bool { terms.isEmpty }
 
-    /// The SQLite FTS5 query: every term as a quoted prefix (`"quyet"* AND "dinh"*`). Terms hold
+    /// The SQLite FTS5 query: every term as a quoted whole word (`"quyet" AND "dinh"`). Whole
+    /// words, not prefixes: Vietnamese is written in whole syllables, and a prefix makes the engine
+    /// merge the lists of every word it starts (all of "bao…") before it can return one row. Terms hold
     /// letters and digits only, so the quotes cannot be closed from inside.
     public var fts5: String {
-        terms.map { "\"\($0)\"*" }.joined(separator: " AND ")
+        terms.map { "\"\($0)\"" }.joined(separator: " AND ")
     }
 
-    /// The PostgreSQL `to_tsquery('simple', …)` text: every term as a prefix (`quyet:* & dinh:*`).
+    /// The PostgreSQL `to_tsquery('simple', …)` text: every term as a whole word (`quyet & dinh`).
     public var tsquery: String {
-        terms.map { "\($0):*" }.joined(separator: " & ")
+        terms.joined(separator: " & ")
     }
 }

@@ -12,11 +12,11 @@ struct FullTextQueryTests {
         #expect(FullTextQuery(" *:& ").isEmpty)
     }
 
-    @Test("the engine queries quote every term as a prefix")
+    @Test("the engine queries ask for every term as a whole word")
     func engineQueries() {
         let query = FullTextQuery("văn thư")
-        #expect(query.fts5 == "\"van\"* AND \"thu\"*")
-        #expect(query.tsquery == "van:* & thu:*")
+        #expect(query.fts5 == "\"van\" AND \"thu\"")
+        #expect(query.tsquery == "van & thu")
     }
 
     @Test("at most eight distinct terms, each at most 64 characters")

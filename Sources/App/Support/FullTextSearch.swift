@@ -47,6 +47,10 @@ struct FullTextSearch: Sendable {
         try await sql.raw("DROP INDEX IF EXISTS \(ident: "idx_" + table + "_fts")").run()
         try await sql.raw("ALTER TABLE \(ident: table) ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED").run()
         try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_vector") ON \(ident: table) USING GIN (search_vector)").run()
+        // The default statistics keep too few words: a rare one (a number such as 1234) is then
+        // guessed common, and the planner walks the newest rows filtering by the vector (70 ms
+        // at 1 M rows) instead of reading its few matches from the GIN index (2 ms).
+        try await sql.raw("ALTER TABLE \(ident: table) ALTER COLUMN search_vector SET STATISTICS 1000").run()
     }
 
     /// How a page of matches is read: the FROM clause, the match condition and the order.
