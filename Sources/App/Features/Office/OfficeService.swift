@@ -235,7 +235,6 @@ struct OfficeService: Sendable {
         guard case .document(let original) = try EdXMLReader.read(bytes).message else { return }
         let status = EdXMLBuilder.status(
             code, for: original, from: Organization(organId: doc.agencyCode),
-            receiver: code == .revokeRequest ? nil : nil,
             description: description ?? code.officialDescription,
             staff: StaffInfo(department: actor.unit, staff: actor.fullName))
         let payload = try EdXMLWriter.write(.status(status))
