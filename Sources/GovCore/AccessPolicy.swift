@@ -29,6 +29,15 @@ public enum AccessPolicy {
         p.isSystemAdmin || p.isAgencyAdmin(of: agencyID) || (p.has(.clerk) && p.agencyID == agencyID)
     }
 
+    /// The roles that work in an agency's document office (văn thư, lãnh đạo, chuyên viên).
+    public static let documentOfficeRoles: Set<Role> = [.clerk, .leader, .specialist]
+
+    /// Who has a document office: a member of an agency in one of ``documentOfficeRoles``. A system
+    /// admin without such a role has none: there is no office of all agencies.
+    public static func usesDocumentOffice(_ p: Principal) -> Bool {
+        p.agencyID != nil && !p.roles.isDisjoint(with: documentOfficeRoles)
+    }
+
     /// Who may look at an agency's work and meeting calendar (lịch công tác, lịch họp): the agency's staff, in
     /// any staff role. Nobody of another agency, system admins included, sees it: a leader's diary is the
     /// agency's own business, not the platform's. A citizen or business account is never a member, even if an

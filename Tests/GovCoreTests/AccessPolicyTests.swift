@@ -137,4 +137,15 @@ import Testing
             #expect(!AccessPolicy.canManageCalendar(ofAgency: agencyA, principal([role], agency: agencyA)))
         }
     }
+
+    @Test func theDocumentOfficeIsForItsThreeRolesInAnAgency() {
+        for role in [Role.clerk, .leader, .specialist] {
+            #expect(AccessPolicy.usesDocumentOffice(principal([role], agency: agencyA)))
+            #expect(!AccessPolicy.usesDocumentOffice(principal([role], agency: nil)), "no agency, no office")
+        }
+        for role in [Role.systemAdmin, .agencyAdmin, .cabinetMember, .reportingOfficer, .citizen, .business] {
+            #expect(!AccessPolicy.usesDocumentOffice(principal([role], agency: agencyA)))
+        }
+        #expect(AccessPolicy.usesDocumentOffice(principal([.systemAdmin, .clerk], agency: agencyA)))
+    }
 }

@@ -67,7 +67,7 @@ extension Request {
                 || principal.agencyID.map({ AccessPolicy.canViewExchange(ofAgency: $0, principal) }) == true {
                 item("/admin/hub", "hub.nav", "nav-hub")
             }
-            if principal.agencyID != nil, !principal.roles.isDisjoint(with: [.clerk, .leader, .specialist]) {
+            if AccessPolicy.usesDocumentOffice(principal) {
                 item("/office", "nav.office", "nav-office")
             }
             if principal.isSystemAdmin { item("/admin/pki", "nav.pki", "nav-pki") }

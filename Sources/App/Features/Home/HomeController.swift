@@ -39,8 +39,8 @@ struct HomeController: RouteCollection {
             cards.append(Card(href: "/admin/agencies/import", title: req.t("agencies.import.title"),
                               text: req.t("home.card.import")))
         }
-        let office = try? await OfficeController.actor(req)
-        let sections = try await office.asyncMap { try await OfficeController.waiting(req, $0).sections } ?? []
+        let sections = AccessPolicy.usesDocumentOffice(principal)
+            ? try await OfficeController.waiting(req, try await OfficeController.actor(req)).sections : []
         return try await req.renderPage("home", title: "home.title", Body(
             fullName: user.fullName, agencyName: req.currentAgencyName, departmentName: department?.name,
             roles: user.roleSet.sorted().map { req.t($0.labelKey) },

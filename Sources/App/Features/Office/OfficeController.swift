@@ -41,8 +41,9 @@ struct OfficeController: RouteCollection {
     /// public) have no office.
     static func actor(_ req: Request) async throws -> OfficeActor {
         let principal = try req.requirePrincipal()
-        guard let user = req.currentUser, let code = req.currentAgencyCode, principal.agencyID != nil,
-              !principal.roles.isDisjoint(with: [.clerk, .leader, .specialist]) else { throw noOffice }
+        guard let user = req.currentUser, let code = req.currentAgencyCode, AccessPolicy.usesDocumentOffice(principal) else {
+            throw noOffice
+        }
         let unit = try await user.$department.id.asyncMap { try await req.agencies.department(id: $0) }??.code
         return OfficeActor(username: user.username, fullName: user.fullName, agencyCode: code, unit: unit,
                            roles: principal.roles, audit: req.auditActor)

@@ -22,6 +22,9 @@ struct OfficeActor: Sendable {
                     audit: AuditActor(label: "office-worker", agencyCode: agency, ip: nil, requestID: nil))
     }
 
+    /// Works in the document office (the worker, acting for the hub, does not).
+    var isStaff: Bool { !roles.isDisjoint(with: AccessPolicy.documentOfficeRoles) }
+
     /// Sees every document of the agency (clerks and leaders do; a specialist sees their own work).
     var seesAll: Bool { roles.contains(.clerk) || roles.contains(.leader) }
 }

@@ -53,7 +53,7 @@ struct WorkFileService: Sendable {
     // MARK: Access
 
     static func requireStaff(_ actor: OfficeActor) throws {
-        guard !actor.roles.isDisjoint(with: [.clerk, .leader, .specialist]) else { throw notStaff }
+        guard actor.isStaff else { throw notStaff }
     }
 
     /// Whether `actor` sees (and so may keep) `file`: clerks and leaders every file of their agency,
