@@ -182,6 +182,7 @@ struct AgencyTests {
             let download = try await app.testing().sendRequest(.GET, "/agencies.csv")
             #expect(download.status == .ok)
             #expect(download.headers.contentType?.subType == "csv")
+            #expect(download.headers.first(name: .contentDisposition)?.hasPrefix("attachment; filename=\"agencies.csv\"") == true)
             #expect(download.body.string == csv)
         }
     }

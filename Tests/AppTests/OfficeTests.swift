@@ -401,6 +401,20 @@ struct OfficeTests {
                 let page = try await browser.get(path)
                 #expect(page.status == .ok, "\(path): \(page.status)")
             }
+            // A scan with a Vietnamese name downloads under that name, as an attachment.
+            let scanned = try await app.office.registerPaper(
+                .init(senderName: "Sở Nội vụ", codeNumber: "", typeCode: "CV", subject: "Có bản quét", promulgationDate: nil,
+                      urgency: 0, secret: false,
+                      scan: .init(name: "Bản quét \"1\".pdf", contentType: "application/pdf", data: Data("%PDF-1.7".utf8))),
+                by: Self.clerk)
+            let file = try #require(try await app.office.attachments(of: scanned).first)
+            let download = try await browser.get("/office/documents/\(try scanned.requireID().uuidString.lowercased())/files/\(try file.requireID().uuidString.lowercased())")
+            #expect(download.status == .ok)
+            #expect(download.body.string == "%PDF-1.7")
+            let disposition = try #require(download.headers.first(name: .contentDisposition))
+            #expect(disposition.hasPrefix("attachment; filename=\"Bn qut 1.pdf\""), "ASCII only, no quote: \(disposition)")
+            #expect(disposition.contains("filename*=UTF-8''B%E1%BA%A3n%20qu%C3%A9t%20%221%22%2Epdf"), "\(disposition)")
+
             let csv = try await browser.get("/office/registers/followup?format=csv")
             #expect(csv.headers.contentType?.description.hasPrefix("text/csv") == true)
             #expect(csv.body.string.contains("Sổ theo dõi") || csv.body.string.contains("Số đến"))

@@ -93,11 +93,7 @@ struct AgencyController: RouteCollection {
     }
 
     @Sendable func exportCSV(req: Request) async throws -> Response {
-        let csv = try await req.agencies.exportCSV()
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        headers.contentDisposition = .init(.attachment, filename: "agencies.csv")
-        return Response(status: .ok, headers: headers, body: .init(string: csv))
+        .csvDownload(try await req.agencies.exportCSV(), filename: "agencies.csv")
     }
 
     struct ImportBody: Encodable {
@@ -132,17 +128,9 @@ struct AgencyController: RouteCollection {
         var file: File
     }
 
-    static let uploadNotMultipart = GovError("unsupported_media_type", .unsupportedMediaType,
-                                             vi: "Gửi tệp CSV dạng multipart/form-data (biểu mẫu tải tệp).",
-                                             en: "Send the CSV file as multipart/form-data (a file upload form).")
-
     @Sendable func importUpload(req: Request) async throws -> Response {
         try requireDirectoryAdmin(req)
-        // Only a file upload is an import: a text/plain or JSON body would otherwise reach the
-        // decoder and come back as a confusing 400 "invalid value in field: ".
-        guard let type = req.headers.contentType, type.type == "multipart", type.subType == "form-data" else {
-            throw Self.uploadNotMultipart
-        }
+        try req.requireMultipartForm()
         let upload = try req.content.decode(Upload.self)
         guard let text = String(data: Data(buffer: upload.file.data), encoding: .utf8) else {
             throw GovError("csv_not_utf8", .invalid, vi: "Tệp CSV phải được mã hóa UTF-8.", en: "The CSV file must be UTF-8 encoded.")

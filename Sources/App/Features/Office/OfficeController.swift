@@ -360,13 +360,7 @@ struct OfficeController: RouteCollection {
         let doc = try await req.office.document(try Self.documentID(req), for: actor)
         guard let fileID = req.parameters.get("file").flatMap(UUID.init(uuidString:)) else { throw OfficeService.notFound }
         let file = try await req.office.attachment(fileID, of: doc)
-        var headers = HTTPHeaders()
-        headers.replaceOrAdd(name: .contentType, value: file.contentType)
-        // Always a download: an uploaded file is never shown inline in our origin.
-        let ascii = file.name.unicodeScalars.filter { $0.isASCII && $0 != "\"" && $0.value >= 32 }.map(String.init).joined()
-        headers.replaceOrAdd(name: .contentDisposition,
-                             value: "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file")")
-        return Response(status: .ok, headers: headers, body: .init(data: file.data))
+        return .download(file.data, contentType: file.contentType, filename: file.name)
     }
 
     // MARK: steps
@@ -491,14 +485,6 @@ struct OfficeController: RouteCollection {
         var scan: File?
     }
 
-    static func requireMultipart(_ req: Request) throws {
-        guard let type = req.headers.contentType, type.type == "multipart", type.subType == "form-data" else {
-            throw GovError("unsupported_media_type", .unsupportedMediaType,
-                           vi: "Gửi biểu mẫu dạng multipart/form-data (biểu mẫu có tải tệp).",
-                           en: "Send the form as multipart/form-data (a form with a file upload).")
-        }
-    }
-
     static func uploaded(_ file: File?) -> OfficeService.UploadedFile? {
         guard let file, file.data.readableBytes > 0, !file.filename.isEmpty else { return nil }
         return .init(name: file.filename, contentType: file.contentType?.description ?? "application/octet-stream",
@@ -507,7 +493,7 @@ struct OfficeController: RouteCollection {
 
     @Sendable func registerPaper(req: Request) async throws -> Response {
         // The media type first, as every form does: a body of the wrong type is 415 for anyone.
-        try Self.requireMultipart(req)
+        try req.requireMultipartForm()
         let actor = try await Self.actor(req)
         let form = try req.content.decode(PaperForm.self)
         let date = try form.promulgation_date.flatMap { $0.isEmpty ? nil : $0 }.map { try CivilDate(parsing: $0) }
@@ -535,7 +521,7 @@ struct OfficeController: RouteCollection {
 
     @Sendable func createDraft(req: Request) async throws -> Response {
         // The media type first, as every form does: a body of the wrong type is 415 for anyone.
-        try Self.requireMultipart(req)
+        try req.requireMultipartForm()
         let actor = try await Self.actor(req)
         let form = try req.content.decode(DraftForm.self)
         let doc = try await req.office.createDraft(.init(
@@ -576,11 +562,8 @@ struct OfficeController: RouteCollection {
         }
         let rows = try await req.office.register(direction, year: year, for: actor)
         if format == "csv" {
-            var headers = HTTPHeaders()
-            headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
-            headers.replaceOrAdd(name: .contentDisposition,
-                                 value: "attachment; filename=\"so-van-ban-\(direction == .incoming ? "den" : "di")-\(year).csv\"")
-            return Response(status: .ok, headers: headers, body: .init(string: OfficeService.registerCSV(rows, direction: direction)))
+            return .csvDownload(OfficeService.registerCSV(rows, direction: direction),
+                                filename: "so-van-ban-\(direction == .incoming ? "den" : "di")-\(year).csv")
         }
         let body = RegisterBody(direction: direction == .incoming ? "in" : "out", year: year, rows: rows, printable: format == "print",
                                 agencyName: req.currentAgencyName)
@@ -632,13 +615,10 @@ struct OfficeController: RouteCollection {
         let rows = try await req.office.followUpRegister(year: year, for: actor, today: CivilDate.today(), calendar: req.workingCalendar)
             .map { Self.translated(req, $0) }
         if format == "csv" {
-            var headers = HTTPHeaders()
-            headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
-            headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"so-theo-doi-giai-quyet-\(year).csv\"")
             let header = ["Số đến", "Tên loại, số ký hiệu, ngày tháng, cơ quan ban hành, trích yếu", "Đơn vị hoặc người nhận",
                           "Thời hạn giải quyết", "Tiến độ giải quyết", "Số ngày làm việc quá hạn", "Ghi chú"]
             let cells = rows.map { [$0.regNumber, $0.document, $0.handler, $0.deadline, "\($0.state) — \($0.progress)", String($0.lateDays), $0.note] }
-            return Response(status: .ok, headers: headers, body: .init(string: CSVText.write([header] + cells, forSpreadsheet: true)))
+            return .csvDownload(CSVText.write([header] + cells, forSpreadsheet: true), filename: "so-theo-doi-giai-quyet-\(year).csv")
         }
         return try await req.renderPage("office/followup", title: "office.register.followup",
                                         FollowUpBody(year: year, rows: rows, printable: format == "print", agencyName: req.currentAgencyName))
