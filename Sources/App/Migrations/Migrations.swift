@@ -19,9 +19,6 @@ enum GovMigrations {
         app.migrations.add(M0010_CreateOffice())         // the document office: documents, registers, outbox to the hub, search
         app.migrations.add(M0011_CreateCalendar())       // the work and meeting calendar: rooms, entries, participants, feed tokens
         app.migrations.add(M0012_CreateWorkFiles())      // work files: files of a year, their documents, the list fixed at closing
-        app.migrations.add(M0013_OfficeReplacements())  // an outgoing document names the one it replaces
-        app.migrations.add(M0014_OfficeTokens())         // an office signs with a key on a PKCS#11 token
-        app.migrations.add(M0015_OfficeSearchVectors())  // PostgreSQL: stored search vectors, not recomputed per row
     }
 }
 

@@ -5,7 +5,7 @@ import SQLKit
 /// Full-text search over a table's folded `search_text` column, one helper for both databases:
 /// SQLite keeps an FTS5 index in step through triggers (the table's rowid is the index's rowid);
 /// PostgreSQL keeps a stored `search_vector` column (`to_tsvector('simple', search_text)`) with a
-/// GIN index (``storeVectors(on:)``), so a match is not re-computed row by row. The text is folded before it is
+/// GIN index, so a match is not re-computed row by row. The text is folded before it is
 /// stored (``SearchText/fold(_:)``) and queries are folded too, so the 'simple' configuration and
 /// FTS5's unicode61 tokenizer both see unaccented words.
 struct FullTextSearch: Sendable {
@@ -23,7 +23,14 @@ struct FullTextSearch: Sendable {
             try await sql.raw("CREATE TRIGGER \(ident: ftsTable + "_ad") AFTER DELETE ON \(ident: table) BEGIN INSERT INTO \(ident: ftsTable)(\(ident: ftsTable), rowid, search_text) VALUES ('delete', old.rowid, old.search_text); END").run()
             try await sql.raw("CREATE TRIGGER \(ident: ftsTable + "_au") AFTER UPDATE OF search_text ON \(ident: table) BEGIN INSERT INTO \(ident: ftsTable)(\(ident: ftsTable), rowid, search_text) VALUES ('delete', old.rowid, old.search_text); INSERT INTO \(ident: ftsTable)(rowid, search_text) VALUES (new.rowid, new.search_text); END").run()
         } else {
-            try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_fts") ON \(ident: table) USING GIN (to_tsvector('simple', search_text))").run()
+            // A stored vector: rechecking a lossy bitmap then reads the column instead of parsing
+            // every row's text again, and the planner keeps statistics on the words.
+            try await sql.raw("ALTER TABLE \(ident: table) ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED").run()
+            try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_vector") ON \(ident: table) USING GIN (search_vector)").run()
+            // The default statistics keep too few words: a rare one (a number such as 1234) is then
+            // guessed common, and the planner walks the newest rows filtering by the vector (70 ms
+            // at 1 M rows) instead of reading its few matches from the GIN index (2 ms).
+            try await sql.raw("ALTER TABLE \(ident: table) ALTER COLUMN search_vector SET STATISTICS 1000").run()
         }
     }
 
@@ -34,23 +41,9 @@ struct FullTextSearch: Sendable {
             for suffix in ["_ai", "_ad", "_au"] { try await sql.raw("DROP TRIGGER IF EXISTS \(ident: ftsTable + suffix)").run() }
             try await sql.raw("DROP TABLE IF EXISTS \(ident: ftsTable)").run()
         } else {
-            try await sql.raw("DROP INDEX IF EXISTS \(ident: "idx_" + table + "_fts")").run()
+            try await sql.raw("DROP INDEX IF EXISTS \(ident: "idx_" + table + "_vector")").run()
+            try await sql.raw("ALTER TABLE \(ident: table) DROP COLUMN IF EXISTS search_vector").run()
         }
-    }
-
-    /// PostgreSQL: replaces the expression index of ``create(on:)`` by a stored, generated
-    /// `search_vector` column with its GIN index. Rechecking a lossy bitmap then reads the column
-    /// instead of parsing every row's text again, and the planner has statistics on the words.
-    func storeVectors(on database: any Database) async throws {
-        let sql = database.sql
-        guard sql.dialect.name != "sqlite" else { return }
-        try await sql.raw("DROP INDEX IF EXISTS \(ident: "idx_" + table + "_fts")").run()
-        try await sql.raw("ALTER TABLE \(ident: table) ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED").run()
-        try await sql.raw("CREATE INDEX \(ident: "idx_" + table + "_vector") ON \(ident: table) USING GIN (search_vector)").run()
-        // The default statistics keep too few words: a rare one (a number such as 1234) is then
-        // guessed common, and the planner walks the newest rows filtering by the vector (70 ms
-        // at 1 M rows) instead of reading its few matches from the GIN index (2 ms).
-        try await sql.raw("ALTER TABLE \(ident: table) ALTER COLUMN search_vector SET STATISTICS 1000").run()
     }
 
     /// How a page of matches is read: the FROM clause, the match condition and the order.
