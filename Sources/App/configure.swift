@@ -91,7 +91,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
             }
             // Opt-in: a connected demo office takes G22's and H41's hub inboxes, which integrators
             // and the test harnesses drive themselves on a demo server.
-            if Environment.get("GOVOFFICE_DEMO_OFFICES") == "on" { try await DemoOffices.connectIfNone(app) }
+            if config.demoOffices { try await DemoOffices.connectIfNone(app) }
         }
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")

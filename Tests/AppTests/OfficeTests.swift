@@ -3,9 +3,11 @@ import Fluent
 import Foundation
 import GovCore
 import OfficeRules
+import PKI
 import SQLKit
 import Testing
 import VaporTesting
+import XMLSecurity
 
 @testable import App
 
@@ -35,6 +37,9 @@ struct OfficeTests {
         return try EdXMLWriter.write(.document(EdXMLBuilder.document(spec)))
     }
 
+    /// What the signature check says of a good document. The documents here are built unsigned;
+    /// the real check runs in `invalidDocumentIsRejectedWithReason` and, on signed documents from
+    /// another office, in tests/office.
     static let valid = SignatureReport(status: "valid", agencyBound: true, chain: [], revocation: "good", warnings: [])
 
     static func arrive(_ app: Application, number: String, subject: String = "Về việc thử nghiệm sổ văn bản") async throws -> OfficeDocument {
@@ -102,18 +107,33 @@ struct OfficeTests {
     @Test("a document that fails validation or its signature is kept, rejected, and answered 02 with the reason")
     func invalidDocumentIsRejectedWithReason() async throws {
         try await withTestApp { app in
-            let bad = SignatureReport(status: "invalid", code: "signature_invalid", messageVI: "Chữ ký số không hợp lệ",
-                                      messageEN: "Invalid signature", agencyBound: false, chain: [], revocation: "not checked", warnings: [])
-            _ = try await app.office.intake(hubMessageID: UUID(), bytes: try Self.incoming(number: "201"), agency: Self.h41, signature: bad)
+            // Signed by a certificate of a CA this office does not trust, checked by the real SignatureCheck
+            // as the worker checks what it fetches.
+            let stranger = try DemoPKI()
+            let issued = try stranger.issueAgency(code: Self.g22, name: "Văn phòng Chính phủ")
+            let signed = try XMLSigner.signEdXML(try Self.incoming(number: "201"), key: issued.key,
+                                                 certificateChainDER: [issued.certificate.derBytes, stranger.root.certificate.derBytes])
+            let untrusted = try await app.signatureCheck.check(signed, sender: Self.g22)
+            #expect(!untrusted.isAcceptable)
+            let code = try #require(untrusted.code)
+            _ = try await app.office.intake(hubMessageID: UUID(), bytes: signed, agency: Self.h41, signature: untrusted)
             let doc = try #require(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "201").first())
             #expect(doc.state == "rejected")
-            #expect(doc.edxml != nil, "kept for audit")
-            #expect(doc.rejectionReason?.contains("signature_invalid") == true)
+            #expect(doc.edxml == signed, "kept for audit as it came")
+            #expect(doc.rejectionReason?.contains(code) == true)
             let items = try await app.office.outbox(of: doc)
             #expect(items.count == 1)
             guard case .status(let status) = try EdXMLReader.read(items[0].payload).message else { Issue.record("not a status"); return }
             #expect(status.statusCode == "02")
-            #expect(status.description?.contains("signature_invalid") == true)
+            #expect(status.description?.contains(code) == true)
+
+            // An unsigned document fails the real check too.
+            let unsigned = try Self.incoming(number: "203")
+            let report = try await app.signatureCheck.check(unsigned, sender: Self.g22)
+            _ = try await app.office.intake(hubMessageID: UUID(), bytes: unsigned, agency: Self.h41, signature: report)
+            let bare = try #require(try await OfficeDocument.query(on: app.db).filter(\.$codeNumber == "203").first())
+            #expect(bare.state == "rejected")
+            #expect(try await Self.queued(app, bare) == ["02"])
 
             // Missing required header fields: validation, not only the signature, refuses it.
             var text = String(decoding: try Self.incoming(number: "202"), as: UTF8.self)
@@ -234,13 +254,23 @@ struct OfficeTests {
             }
             // A PDF name with an executable's type, or a PDF type with another extension, is refused too.
             for (name, type) in [("a.pdf", "application/x-msdownload"), ("a.exe", "application/pdf")] {
-                #expect(throws: GovError.self) { try OfficeAttachmentPolicy.check(name: name, contentType: type, size: 10) }
+                #expect(throws: GovError.self) {
+                    try OfficeAttachmentPolicy.check(.init(name: name, contentType: type, data: Data("%PDF-1.7".utf8)))
+                }
             }
             // An executable renamed to scan.pdf, with the type the name suggests: the bytes give it away.
             #expect(throws: GovError.self) {
-                try OfficeAttachmentPolicy.check(name: "scan.pdf", contentType: "application/pdf", size: 4, data: Data([0x4D, 0x5A, 0x90, 0x00]))
+                try OfficeAttachmentPolicy.check(.init(name: "scan.pdf", contentType: "application/pdf", data: Data([0x4D, 0x5A, 0x90, 0x00])))
             }
-            try OfficeAttachmentPolicy.check(name: "scan.pdf", contentType: "application/pdf", size: 8, data: Data("%PDF-1.7".utf8))
+            try OfficeAttachmentPolicy.check(.init(name: "scan.pdf", contentType: "application/pdf", data: Data("%PDF-1.7".utf8)))
+            // Too large, however real.
+            let big = Data("%PDF-1.7".utf8) + Data(count: OfficeAttachmentPolicy.maxBytes)
+            do {
+                try OfficeAttachmentPolicy.check(.init(name: "big.pdf", contentType: "application/pdf", data: big))
+                Issue.record("a file over the limit must be refused")
+            } catch let error as GovError {
+                #expect(error.code == "office_attachment_too_large")
+            }
             #expect(try await OfficeDocument.query(on: app.db).count() == 0)
         }
     }
@@ -288,12 +318,16 @@ struct OfficeTests {
             }
             let numbered = try await app.office.assignNumber(id, agencyAbbreviation: "VPCP", unitAbbreviation: nil, by: g22Clerk)
             #expect(numbered.displayNumber == "01/QĐ-VPCP")
-            try await app.office.send(id, by: g22Clerk, organization: Organization(organId: Self.g22, organName: "Văn phòng Chính phủ"),
-                                      recipientNames: [:])
+            try await app.office.send(id, by: g22Clerk)
             let sent = try #require(try await OfficeDocument.find(id, on: app.db))
             #expect(sent.state == "sent")
             #expect(sent.edxmlDocumentID?.hasSuffix("01/QĐ-VPCP") == true)
             #expect(try await Self.queued(app, sent) == ["document"])
+            guard case .document(let issued) = try EdXMLReader.read(try #require(sent.edxml)).message else {
+                Issue.record("the sent bytes are not a document"); return
+            }
+            #expect(issued.header.from.organName == "Văn phòng Chính phủ", "named as the directory has it")
+            #expect(issued.header.to.map(\.organName) == ["Ủy ban nhân dân tỉnh Nghệ An"])
 
             // A correction of the sent document goes out as an update; a replacement names the old one.
             try await app.office.sendUpdate(id, subject: "Quyết định thành lập tổ công tác (đính chính)", content: "Điều 1 (sửa)…",
@@ -309,8 +343,7 @@ struct OfficeTests {
             await #expect(throws: GovError.self) { _ = try await app.office.startReplacement(of: id, by: g22Leader) }
             try await app.office.approve(try replacement.requireID(), by: g22Leader)
             _ = try await app.office.assignNumber(try replacement.requireID(), agencyAbbreviation: "VPCP", unitAbbreviation: nil, by: g22Clerk)
-            try await app.office.send(try replacement.requireID(), by: g22Clerk,
-                                      organization: Organization(organId: Self.g22, organName: "Văn phòng Chính phủ"), recipientNames: [:])
+            try await app.office.send(try replacement.requireID(), by: g22Clerk)
             let replacementItems = try await app.office.outbox(of: try #require(try await OfficeDocument.find(try replacement.requireID(), on: app.db)))
             guard case .document(let message) = try EdXMLReader.read(replacementItems[0].payload).message else { Issue.record("no replacement"); return }
             #expect(message.business?.docType == .replacement)
@@ -439,6 +472,34 @@ struct OfficeTests {
             #expect(stored.deadline == app.workingCalendar.adding(workingDays: 3, to: CivilDate.today()).iso)
             let bad = try await leader.post(path, [("lead_unit", "TH"), ("deadline", ""), ("deadline_days", "many"), ("opinion", "x")])
             #expect(bad.status == .badRequest)
+        }
+    }
+
+    @Test("the worker records the hub link's state only when it changes or once a minute")
+    func workerNotesContactSparingly() async throws {
+        try await withTestApp { app in
+            let connection = OfficeConnection()
+            connection.agencyCode = Self.h41
+            connection.hubURL = OfficeConnection.localHub
+            connection.systemID = "office-h41"
+            connection.secret = "s"
+            connection.keyPath = ""
+            connection.certPath = ""
+            connection.enabled = true
+            try await connection.create(on: app.db)
+            func stored() async throws -> OfficeConnection { try #require(try await OfficeConnection.find(connection.id, on: app.db)) }
+
+            await OfficeWorker.note(app, agency: Self.h41, error: nil)
+            let first = try #require(try await stored().lastContactAt)
+            await OfficeWorker.note(app, agency: Self.h41, error: nil)
+            #expect(try await stored().lastContactAt == first, "a healthy poll a moment later writes nothing")
+
+            await OfficeWorker.note(app, agency: Self.h41, error: "transport_failed")
+            #expect(try await stored().lastError == "transport_failed", "a failure is recorded at once")
+            await OfficeWorker.note(app, agency: Self.h41, error: "request_invalid")
+            #expect(try await stored().lastError == "request_invalid", "so is a different failure")
+            await OfficeWorker.note(app, agency: Self.h41, error: nil)
+            #expect(try await stored().lastError == nil, "and the recovery")
         }
     }
 }

@@ -65,6 +65,10 @@ public struct AppConfig: Sendable {
     public var trustDirectory: String? = nil
     /// Where `govoffice pki demo` writes the demo keys and certificates.
     public var pkiDirectory: String = "data/pki"
+    /// Whether `serve` connects the demo offices (G22, H41) to its own hub at start-up
+    /// (`GOVOFFICE_DEMO_OFFICES=on`; `govoffice office demo` does it on demand). Off by default: a
+    /// connected office takes those agencies' hub inboxes.
+    public var demoOffices: Bool = false
     /// The year-by-year holiday notices (Tết, Giỗ Tổ, swapped days) for working-day deadlines;
     /// nil means the file shipped in Resources/Holidays/vn.txt.
     public var holidaysPath: String? = nil
@@ -186,6 +190,7 @@ public struct AppConfig: Sendable {
         )
         config.hub = hub
         config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
+        config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
         return config
     }
 

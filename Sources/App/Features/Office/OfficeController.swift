@@ -172,15 +172,24 @@ struct OfficeController: RouteCollection {
 
     static func waiting(_ req: Request, _ actor: OfficeActor) async throws -> HomeBody {
         let today = CivilDate.today()
-        var waitingStates: [(OfficeDirection, String)] = []
-        if actor.roles.contains(.clerk) { waitingStates += [(.incoming, "arrived"), (.outgoing, "approved"), (.outgoing, "numbered")] }
-        if actor.roles.contains(.leader) { waitingStates += [(.incoming, "registered"), (.outgoing, "draft")] }
-        if actor.roles.contains(.specialist) { waitingStates += [(.incoming, "assigned"), (.incoming, "processing")] }
-        var waiting: [OfficeDocument] = []
-        for (direction, state) in waitingStates {
-            waiting += try await req.office.list(.init(direction: direction, state: state, perPage: 20, countTotal: false), for: actor).documents
+        // What waits for each role, one query per direction.
+        var waitingStates: [OfficeDirection: [String]] = [:]
+        if actor.roles.contains(.clerk) {
+            waitingStates[.incoming, default: []] += ["arrived"]
+            waitingStates[.outgoing, default: []] += ["approved", "numbered"]
         }
-        let overdue = try await req.office.overdue(for: actor, today: today, limit: 20)
+        if actor.roles.contains(.leader) {
+            waitingStates[.incoming, default: []] += ["registered"]
+            waitingStates[.outgoing, default: []] += ["draft"]
+        }
+        if actor.roles.contains(.specialist) { waitingStates[.incoming, default: []] += ["assigned", "processing"] }
+        var waiting: [OfficeDocument] = []
+        for direction in [OfficeDirection.incoming, .outgoing] {
+            guard let states = waitingStates[direction] else { continue }
+            waiting += try await req.office.list(.init(direction: direction, states: states, perPage: 20, countTotal: false),
+                                                 for: actor).documents
+        }
+        let overdue = try await req.office.openIncoming(for: actor, deadline: .before(today), limit: 20)
         let drafts = try await req.office.list(.init(direction: .outgoing, state: "draft", perPage: 10, countTotal: false), for: actor).documents
             .filter { $0.createdBy == actor.username }
         return HomeBody(sections: [
@@ -424,11 +433,7 @@ struct OfficeController: RouteCollection {
         case "number":
             _ = try await office.assignNumber(id, agencyAbbreviation: (form.agency_abbreviation ?? "").trimmingCharacters(in: .whitespaces),
                                               unitAbbreviation: form.unit_abbreviation?.trimmingCharacters(in: .whitespaces), by: actor)
-        case "send":
-            let doc = try await office.document(id, for: actor)
-            let names = try await req.agencies.summaries(codes: Set(doc.recipientCodes + [actor.agencyCode]))
-            try await office.send(id, by: actor, organization: Organization(organId: actor.agencyCode, organName: names[actor.agencyCode]?.name),
-                                  recipientNames: names.mapValues(\.name))
+        case "send": try await office.send(id, by: actor)
         case "revoke": try await office.revoke(id, reason: form.reason ?? "", by: actor)
         case "update":
             try await office.sendUpdate(id, subject: form.subject ?? "", content: form.content ?? "", reason: form.reason ?? "", by: actor)

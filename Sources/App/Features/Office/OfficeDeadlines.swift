@@ -26,19 +26,28 @@ extension OfficeService {
         var note: String
     }
 
-    /// Incoming documents still open whose deadline has passed (`overdue`) or comes within
-    /// ``dueSoonWorkingDays`` working days (`dueSoon`), for the person, their unit or the agency.
-    func deadlines(for actor: OfficeActor, scope: String, today: CivilDate, calendar: WorkingCalendar,
-                   limit: Int = 200) async throws -> (overdue: [FollowUpRow], dueSoon: [FollowUpRow]) {
-        let horizon = calendar.adding(workingDays: Self.dueSoonWorkingDays, to: today)
+    /// How far a deadline reaches: strictly before a day (overdue), or up to and including one.
+    enum DeadlineBound {
+        case before(CivilDate)
+        case through(CivilDate)
+    }
+
+    /// Incoming documents still open with a deadline within `bound`, earliest deadline first, of
+    /// the person (`me`: handed to them), their unit (`unit`: it leads) or what they see of the
+    /// agency (`agency`: everything for clerks and leaders, their own and their unit's otherwise).
+    func openIncoming(for actor: OfficeActor, scope: String = "agency", deadline bound: DeadlineBound,
+                      limit: Int) async throws -> [OfficeDocument] {
         var query = OfficeDocument.query(on: db).filter(\.$agencyCode == actor.agencyCode).filter(\.$direction == .incoming)
             .filter(\.$state ~~ ["registered", "assigned", "processing"]).filter(\.$deadline != nil)
-            .filter(\.$deadline <= horizon.iso)
+        switch bound {
+        case .before(let day): query = query.filter(\.$deadline < day.iso)
+        case .through(let day): query = query.filter(\.$deadline <= day.iso)
+        }
         switch scope {
         case "me":
             query = query.filter(\.$specialist == actor.username)
         case "unit":
-            guard let unit = actor.unit else { return ([], []) }
+            guard let unit = actor.unit else { return [] }
             query = query.filter(\.$leadUnit == unit)
         default:
             if !actor.seesAll {
@@ -48,9 +57,18 @@ extension OfficeService {
                 }
             }
         }
-        let docs = try await query.sort(\.$deadline).limit(limit).all()
+        return try await query.sort(\.$deadline).limit(limit).all()
+    }
+
+    /// Incoming documents still open whose deadline has passed (`overdue`: before today) or comes
+    /// within ``dueSoonWorkingDays`` working days (`dueSoon`), for the person, their unit or the agency.
+    func deadlines(for actor: OfficeActor, scope: String, today: CivilDate, calendar: WorkingCalendar,
+                   limit: Int = 200) async throws -> (overdue: [FollowUpRow], dueSoon: [FollowUpRow]) {
+        let horizon = calendar.adding(workingDays: Self.dueSoonWorkingDays, to: today)
+        let docs = try await openIncoming(for: actor, scope: scope, deadline: .through(horizon), limit: limit)
         let rows = docs.map { Self.followUp($0, today: today, calendar: calendar) }
-        return (rows.filter { $0.lateDays > 0 }, rows.filter { $0.lateDays == 0 })
+        // Overdue by date, as the home page counts it; the working days late are shown beside.
+        return (rows.filter { $0.deadline < today.iso }, rows.filter { $0.deadline >= today.iso })
     }
 
     /// The follow-up register of `year`: every registered incoming document with its handler,

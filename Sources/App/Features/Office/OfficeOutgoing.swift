@@ -62,7 +62,7 @@ extension OfficeService {
                            en: "Secret documents are not sent over the hub; remove the electronic recipients and send paper.")
         }
         for file in draft.files {
-            try OfficeAttachmentPolicy.check(name: file.name, contentType: file.contentType, size: file.data.count, data: file.data)
+            try OfficeAttachmentPolicy.check(file)
         }
         return try await db.atomically { tx in
             let doc = OfficeDocument()
@@ -127,14 +127,17 @@ extension OfficeService {
 
     /// The clerk issues the numbered document: to the hub for electronic recipients (signed with
     /// the organisation's key when the outbox sends it), and done for paper-only ones.
-    func send(_ id: UUID, by actor: OfficeActor, organization: Organization, recipientNames: [String: String]) async throws {
+    /// The sender and recipients are named as the agency directory has them.
+    func send(_ id: UUID, by actor: OfficeActor) async throws {
         guard actor.roles.contains(.clerk) else { throw Self.roleMissing([.clerk]) }
         try await outgoingStep(id, from: [.numbered], to: .sent, action: "outgoing.sent", by: actor) { doc, tx in
             doc.sentAt = Date()
             guard !doc.recipientCodes.isEmpty else { return }
             let files = try await OfficeAttachment.query(on: tx).filter(\.$document.$id == doc.requireID()).all()
+            let names = try await AgencyDirectory(db: tx).summaries(codes: Set(doc.recipientCodes + [doc.agencyCode]))
             var spec = DocumentSpec(
-                from: organization, to: doc.recipientCodes.map { Organization(organId: $0, organName: recipientNames[$0]) },
+                from: Organization(organId: doc.agencyCode, organName: names[doc.agencyCode]?.name),
+                to: doc.recipientCodes.map { Organization(organId: $0, organName: names[$0]?.name) },
                 codeNumber: doc.codeNumber ?? "", codeNotation: doc.codeNotation ?? "", typeName: doc.typeName,
                 subject: doc.subject)
             spec.content = doc.content

@@ -54,18 +54,4 @@ extension OfficeService {
         }
         return CSVText.write([header] + cells, forSpreadsheet: true)
     }
-
-    /// Incoming documents still open whose lead unit's deadline has passed, for this person
-    /// (their own or their unit's work; everything for clerks and leaders), earliest first.
-    func overdue(for actor: OfficeActor, today: CivilDate, limit: Int = 50) async throws -> [OfficeDocument] {
-        var query = OfficeDocument.query(on: db).filter(\.$agencyCode == actor.agencyCode).filter(\.$direction == .incoming)
-            .filter(\.$state ~~ ["registered", "assigned", "processing"]).filter(\.$deadline != nil).filter(\.$deadline < today.iso)
-        if !actor.seesAll {
-            query = query.group(.or) { group in
-                group.filter(\.$specialist == actor.username)
-                if let unit = actor.unit { group.filter(\.$leadUnit == unit) }
-            }
-        }
-        return try await query.sort(\.$deadline).limit(limit).all()
-    }
 }

@@ -77,6 +77,8 @@ struct OfficeService: Sendable {
     struct ListQuery: Sendable {
         var direction: OfficeDirection
         var state: String?
+        /// Any of these states (with `state`, both must hold).
+        var states: [String] = []
         var text: String?
         var page = 1
         var perPage = 50
@@ -104,6 +106,10 @@ struct OfficeService: Sendable {
         var conditions: [SQLQueryString] = ["d.agency_code = \(bind: actor.agencyCode)", "d.direction = \(bind: query.direction.rawValue)"]
         if let state = query.state {
             let condition: SQLQueryString = "d.state = \(bind: state)"
+            conditions.append(condition)
+        }
+        if !query.states.isEmpty {
+            let condition: SQLQueryString = "d.state IN (\(binds: query.states))"
             conditions.append(condition)
         }
         var from: SQLQueryString = "office_documents d"
@@ -368,7 +374,7 @@ struct OfficeService: Sendable {
         let number = parsed.map { $0.number < 10 ? "0\($0.number)" : String($0.number) }
         let notation = parsed?.notation
         if let scan = paper.scan {
-            try OfficeAttachmentPolicy.check(name: scan.name, contentType: scan.contentType, size: scan.data.count, data: scan.data)
+            try OfficeAttachmentPolicy.check(scan)
         }
         return try await db.atomically { tx in
             let doc = OfficeDocument()
@@ -448,8 +454,9 @@ enum OfficeAttachmentPolicy {
 
     /// Refuses a file whose type or extension is not an office document or scan
     /// (`office_attachment_type_not_allowed`, 415) or that is too large (`office_attachment_too_large`, 413).
-    static func check(name: String, contentType: String, size: Int, data: Data? = nil) throws {
-        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    static func check(_ file: OfficeService.UploadedFile) throws {
+        let name = file.name
+        let type = file.contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let ext = (name as NSString).pathExtension.lowercased()
         guard let extensions = allowedTypes[type], extensions.contains(ext) else {
             throw GovError("office_attachment_type_not_allowed", .unsupportedMediaType,
@@ -458,12 +465,12 @@ enum OfficeAttachmentPolicy {
         }
         // The browser's type and the name say nothing about the bytes: an executable renamed to
         // scan.pdf must not pass, so the first bytes must be those of the named format.
-        if let data, !matchesSignature(data, extension: ext) {
+        if !matchesSignature(file.data, extension: ext) {
             throw GovError("office_attachment_type_not_allowed", .unsupportedMediaType,
                            vi: "Nội dung tệp \"\(name.prefix(60))\" không phải là tệp .\(ext) thật.",
                            en: "The content of \"\(name.prefix(60))\" is not a real .\(ext) file.")
         }
-        guard size <= maxBytes else {
+        guard file.data.count <= maxBytes else {
             throw GovError("office_attachment_too_large", .tooLarge,
                            vi: "Tệp \"\(name.prefix(60))\" lớn hơn \(maxBytes / 1024 / 1024) MB.",
                            en: "File \"\(name.prefix(60))\" is larger than \(maxBytes / 1024 / 1024) MB.")

@@ -85,11 +85,22 @@ final class OfficeWorker: LifecycleHandler, Sendable {
                     connection: connection)
     }
 
+    /// Records how the last contact with the hub went, shown to administrators. The long-poll
+    /// returns every few seconds, so a healthy link writes at most once a minute.
     static func note(_ app: Application, agency: String, error: String?) async {
-        guard let connection = try? await OfficeConnection.query(on: app.db).filter(\.$agencyCode == agency).first() else { return }
-        connection.lastError = error.map { String($0.prefix(500)) }
-        connection.lastContactAt = Date()
-        try? await connection.update(on: app.db)
+        let text = error.map { String($0.prefix(500)) }
+        let now = Date()
+        // One UPDATE, no read first: only when the outcome changed or a minute has passed.
+        try? await OfficeConnection.query(on: app.db).filter(\.$agencyCode == agency)
+            .group(.or) { changed in
+                if let text {
+                    changed.filter(\.$lastError == nil).filter(\.$lastError != text)
+                } else {
+                    changed.filter(\.$lastError != nil)
+                }
+                changed.filter(\.$lastContactAt == nil).filter(\.$lastContactAt < now.addingTimeInterval(-60))
+            }
+            .set(\.$lastError, to: text).set(\.$lastContactAt, to: now).update()
     }
 
     // MARK: intake
