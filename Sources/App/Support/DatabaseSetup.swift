@@ -44,6 +44,13 @@ enum DatabaseSetup {
 }
 
 extension Database {
+    /// Locks row `id` of `table` for the rest of the transaction — a row lock on PostgreSQL, the
+    /// write lock on SQLite — by setting `column` to itself, so that a check-then-write on it made
+    /// at once on several nodes happens one after the other.
+    func lockRow(in table: String, id: UUID, column: String) async throws {
+        try await sql.update(table).set(SQLIdentifier(column), to: SQLIdentifier(column)).where("id", .equal, id).run()
+    }
+
     /// Runs `body` in one transaction, retrying a few times when SQLite reports a write conflict
     /// (another connection wrote between this transaction's first read and its first write).
     /// PostgreSQL serialises through row locks and never needs the retry.

@@ -234,8 +234,7 @@ struct CalendarService: Sendable {
     /// made at once on different nodes are checked one after the other.
     private static func requireRoomFree(_ draft: Draft, excluding entryID: UUID?, on tx: any Database) async throws {
         guard let roomID = draft.roomID else { return }
-        try await tx.sql.update(CalendarRoom.schema).set(SQLIdentifier("name"), to: SQLIdentifier("name"))
-            .where("id", .equal, roomID).run()
+        try await tx.lockRow(in: CalendarRoom.schema, id: roomID, column: "name")
         var query = CalendarEntryRecord.query(on: tx).filter(\.$roomID == roomID).filter(\.$cancelled == false)
             .filter(\.$startAt < draft.end).filter(\.$endAt > draft.start)
         if let entryID { query = query.filter(\.$id != entryID) }

@@ -73,8 +73,7 @@ struct WorkFileService: Sendable {
     /// lock on SQLite): adding, removing and closing on several nodes happen one after the other, so
     /// nothing is added to a file while it closes.
     private static func locked(_ id: UUID, for actor: OfficeActor, on tx: any Database) async throws -> WorkFile {
-        try await tx.sql.update(WorkFile.schema).set(SQLIdentifier("state"), to: SQLIdentifier("state"))
-            .where("id", .equal, id).run()
+        try await tx.lockRow(in: WorkFile.schema, id: id, column: "state")
         guard let file = try await WorkFile.find(id, on: tx), canSee(file, actor) else { throw notFound }
         return file
     }
