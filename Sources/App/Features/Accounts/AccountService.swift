@@ -23,25 +23,6 @@ struct AccountService: Sendable {
 
     /// Checks a username and password. The answer and the time it takes are the same whether the
     /// account exists or not; failures count per username and lock it out with growing back-off.
-    /// A member of an agency as other subsystems see them: who, which unit, which roles.
-    struct Member: Sendable {
-        var username: String
-        var fullName: String
-        var unit: String?
-        var roles: Set<Role>
-    }
-
-    /// The active members of the agency `code` (for choosing a handler, listing a unit's people).
-    func members(ofAgencyCode code: String) async throws -> [Member] {
-        guard let agency = try await Agency.query(on: db).filter(\.$code == code).first() else { return [] }
-        let departments = try await Department.query(on: db).filter(\.$agency.$id == agency.requireID()).all()
-        let units = Dictionary(uniqueKeysWithValues: departments.compactMap { d in d.id.map { ($0, d.code) } })
-        return try await User.query(on: db).filter(\.$agency.$id == agency.requireID())
-            .filter(\.$state == UserState.active.rawValue).sort(\.$username).all()
-            .map { Member(username: $0.username, fullName: $0.fullName, unit: $0.$department.id.flatMap { units[$0] },
-                          roles: $0.roleSet) }
-    }
-
     func authenticate(username raw: String, password: String, actor: AuditActor) async throws -> User {
         let key = (try? Username.normalize(raw)) ?? String(raw.lowercased().prefix(64))
         let now = Date()
@@ -211,11 +192,33 @@ struct AccountService: Sendable {
             .delete()
     }
 
-    /// The active accounts of an agency, by full name: the people other features may name (participants
-    /// of a meeting, the leader whose calendar it is).
-    static func members(ofAgency agencyID: UUID, on db: any Database) async throws -> [User] {
-        try await User.query(on: db).filter(\.$agency.$id == agencyID).filter(\.$state == UserState.active.rawValue)
+    /// A member of an agency as other subsystems see them: who, which unit, which roles.
+    struct Member: Sendable {
+        var id: UUID
+        var username: String
+        var fullName: String
+        /// The department's code.
+        var unit: String?
+        var roles: Set<Role>
+    }
+
+    /// The active members of an agency, by full name: the people other features may name (a
+    /// document's handler, a meeting's participants, the leader whose calendar it is).
+    func members(ofAgency agencyID: UUID) async throws -> [Member] {
+        let departments = try await Department.query(on: db).filter(\.$agency.$id == agencyID).all()
+        let units = Dictionary(uniqueKeysWithValues: departments.compactMap { d in d.id.map { ($0, d.code) } })
+        return try await User.query(on: db).filter(\.$agency.$id == agencyID).filter(\.$state == UserState.active.rawValue)
             .sort(\.$fullName).all()
+            .compactMap { user in
+                user.id.map { Member(id: $0, username: user.username, fullName: user.fullName,
+                                     unit: user.$department.id.flatMap { units[$0] }, roles: user.roleSet) }
+            }
+    }
+
+    /// ``members(ofAgency:)`` by the agency's code (none for an unknown code).
+    func members(ofAgencyCode code: String) async throws -> [Member] {
+        guard let agency = try await Agency.query(on: db).filter(\.$code == code).first() else { return [] }
+        return try await members(ofAgency: agency.requireID())
     }
 
     /// The accounts with the given ids (any missing are left out), whatever their state.

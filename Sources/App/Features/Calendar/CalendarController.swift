@@ -117,8 +117,8 @@ struct CalendarController: RouteCollection {
             filter = .user(id)
         }
         let entries = try await req.calendar.week(agency: agency, weekStarting: monday, host: filter)
-        let members = try await AccountService.members(ofAgency: agencyID, on: req.db)
-        let names = Self.names(members)
+        let members = try await req.accounts.members(ofAgency: agencyID)
+        let names = Dictionary(members.map { ($0.id, $0.fullName) }, uniquingKeysWith: { a, _ in a })
         let rooms = try await Self.roomNames(req, agencyID)
 
         let today = CivilDate.today()
@@ -137,9 +137,8 @@ struct CalendarController: RouteCollection {
 
         var hosts = [Option(value: "", label: req.t("calendar.filter.all"), selected: filter == .all),
                      Option(value: "agency", label: req.t("calendar.filter.agency"), selected: filter == .agencyWide)]
-        for member in members where member.roleSet.contains(.leader) || filter == .user(member.id ?? UUID()) {
-            guard let id = member.id else { continue }
-            hosts.append(Option(value: id.uuidString, label: member.fullName, selected: filter == .user(id)))
+        for member in members where member.roles.contains(.leader) || filter == .user(member.id) {
+            hosts.append(Option(value: member.id.uuidString, label: member.fullName, selected: filter == .user(member.id)))
         }
         func link(_ date: CivilDate) -> String {
             var components = URLComponents()
@@ -271,7 +270,7 @@ struct CalendarController: RouteCollection {
     private func renderForm(_ req: Request, agency: Agency, action: String, isNew: Bool, form: EntryForm,
                             error: GovError? = nil) async throws -> Response {
         let agencyID = try agency.requireID()
-        let members = try await AccountService.members(ofAgency: agencyID, on: req.db)
+        let members = try await req.accounts.members(ofAgency: agencyID)
         let rooms = try await req.calendar.rooms(agencyID: agencyID)
         let chosen = Set(form.participants ?? [])
         let kind = form.kind ?? CalendarKind.work.rawValue
@@ -284,12 +283,8 @@ struct CalendarController: RouteCollection {
                     room.id.map { Option(value: $0.uuidString, label: Self.roomLabel(room, req), selected: $0.uuidString == form.room) }
                 },
             hosts: [Option(value: "", label: req.t("calendar.filter.agency"), selected: (form.host ?? "").isEmpty)]
-                + members.compactMap { user in
-                    user.id.map { Option(value: $0.uuidString, label: user.fullName, selected: $0.uuidString == form.host) }
-                },
-            people: members.compactMap { user in
-                user.id.map { Check(value: $0.uuidString, label: user.fullName, checked: chosen.contains($0.uuidString)) }
-            },
+                + members.map { Option(value: $0.id.uuidString, label: $0.fullName, selected: $0.id.uuidString == form.host) },
+            people: members.map { Check(value: $0.id.uuidString, label: $0.fullName, checked: chosen.contains($0.id.uuidString)) },
             error: error?.message(in: req.language), errorCode: error?.code)
         let status = error.map { AppErrorMiddleware.status(of: $0.kind) } ?? .ok
         return try await req.renderPage("calendar/form", title: isNew ? "calendar.new.title" : "calendar.edit.title",
