@@ -50,6 +50,23 @@ public struct CivilDate: Hashable, Sendable, Comparable, Codable, CustomStringCo
         self.day = parts.day ?? 1
     }
 
+    /// Midnight at the start of this date in `timeZone` (Vietnam by default).
+    public func start(in timeZone: TimeZone = VietnamTime.zone) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        // Every CivilDate exists in the Gregorian calendar, so the fallback is never taken.
+        return calendar.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// The date `days` days later (earlier when negative).
+    public func adding(days: Int) -> CivilDate {
+        var calendar = Calendar(identifier: .gregorian)
+        // UTC: whole days, no daylight-saving hour in between.
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        let base = calendar.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0)
+        return CivilDate(calendar.date(byAdding: .day, value: days, to: base) ?? base, in: calendar.timeZone)
+    }
+
     /// Today's date where the platform's users are (Vietnam by default), not where the server runs.
     public static func today(in timeZone: TimeZone = VietnamTime.zone) -> CivilDate {
         CivilDate(Date(), in: timeZone)

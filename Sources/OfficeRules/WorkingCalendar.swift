@@ -62,26 +62,15 @@ public struct WorkingCalendar: Sendable {
         return count
     }
 
-    static let gregorian: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
-
-    static func foundationDate(_ date: CivilDate) -> Date {
-        gregorian.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
-    }
-
     static func isWeekend(_ date: CivilDate) -> Bool {
-        let weekday = gregorian.component(.weekday, from: foundationDate(date))
+        // Foundation's weekday of the day's start in UTC: 1 = Sunday, 7 = Saturday.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        let weekday = calendar.component(.weekday, from: date.start(in: calendar.timeZone))
         return weekday == 1 || weekday == 7
     }
 
-    static func day(after date: CivilDate) -> CivilDate {
-        let next = gregorian.date(byAdding: .day, value: 1, to: foundationDate(date))!
-        let parts = gregorian.dateComponents([.year, .month, .day], from: next)
-        return CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)!
-    }
+    static func day(after date: CivilDate) -> CivilDate { date.adding(days: 1) }
 }
 
 /// The year-by-year holiday notices, as text: one line per day, `yyyy-MM-dd off <note>` for a day off

@@ -9,9 +9,9 @@ import VaporTesting
 @Suite("Calendar: the week, rooms, participants, feeds")
 struct CalendarTests {
     /// Next week's Monday: inside the feeds' window, and clear of anything the demo data puts in this week.
-    static let monday = CalendarTime.monday(of: CalendarTime.adding(days: 7, to: .today()))
+    static let monday = CalendarTime.monday(of: .today().adding(days: 7))
     /// The Tuesday the entries are on.
-    static let day = CalendarTime.adding(days: 1, to: monday).iso
+    static let day = monday.adding(days: 1).iso
 
     static func userID(_ username: String, _ app: Application) async throws -> UUID {
         guard let user = try await User.query(on: app.db).filter(\.$username == username).first() else {
@@ -80,14 +80,14 @@ struct CalendarTests {
             #expect(detail.text.contains("Phạm Thị Chuyên Viên"))
             #expect(detail.text.contains("Lê Văn Lãnh Đạo"))
 
-            let week = try await clerk.get("/calendar?week=\(CalendarTime.adding(days: 3, to: Self.monday).iso)")
+            let week = try await clerk.get("/calendar?week=\(Self.monday.adding(days: 3).iso)")
             #expect(week.status == .ok)
             #expect(week.text.contains("Họp giao ban tuần"))
             #expect(week.text.contains("Thứ Hai") && week.text.contains("Chủ nhật"))
             #expect(week.text.contains(CalendarController.display(Self.monday)))
-            #expect(week.text.contains(CalendarController.display(CalendarTime.adding(days: 6, to: Self.monday))))
-            #expect(week.text.contains("week=\(CalendarTime.adding(days: -7, to: Self.monday).iso)"))
-            #expect(week.text.contains("week=\(CalendarTime.adding(days: 7, to: Self.monday).iso)"))
+            #expect(week.text.contains(CalendarController.display(Self.monday.adding(days: 6))))
+            #expect(week.text.contains("week=\(Self.monday.adding(days: -7).iso)"))
+            #expect(week.text.contains("week=\(Self.monday.adding(days: 7).iso)"))
             // The leader's own filter shows it; the agency-wide one does not.
             #expect(try await clerk.get("/calendar?week=\(Self.day)&host=\(leader)").text.contains("Họp giao ban tuần"))
             #expect(!(try await clerk.get("/calendar?week=\(Self.day)&host=agency").text.contains("Họp giao ban tuần")))
@@ -338,7 +338,7 @@ struct CalendarTests {
         #expect(CalendarTime.monday(of: sunday).iso == "2026-03-02")
         #expect(CalendarTime.monday(of: try CivilDate(parsing: "2026-03-02")).iso == "2026-03-02")
         #expect(CalendarTime.monday(of: try CivilDate(parsing: "2026-01-01")).iso == "2025-12-29")
-        #expect(CalendarTime.adding(days: 7, to: try CivilDate(parsing: "2024-02-26")).iso == "2024-03-04")
+        #expect(try CivilDate(parsing: "2024-02-26").adding(days: 7).iso == "2024-03-04")
         #expect(throws: GovError.self) { try CalendarTime.parse("2026-03-03T25:00") }
         #expect(CalendarTime.inputValue(try CalendarTime.parse("2026-03-03 07:05")) == "2026-03-03T07:05")
     }

@@ -76,3 +76,23 @@ import Testing
         #expect(today >= utc)
     }
 }
+
+@Suite("Civil date arithmetic")
+struct CivilDateArithmeticTests {
+    @Test("adding days crosses months, leap days and years, both ways")
+    func addingDays() throws {
+        #expect(try CivilDate(parsing: "2024-02-28").adding(days: 1).iso == "2024-02-29")
+        #expect(try CivilDate(parsing: "2024-02-29").adding(days: 1).iso == "2024-03-01")
+        #expect(try CivilDate(parsing: "2026-12-31").adding(days: 1).iso == "2027-01-01")
+        #expect(try CivilDate(parsing: "2027-01-01").adding(days: -1).iso == "2026-12-31")
+        #expect(try CivilDate(parsing: "2026-06-15").adding(days: 0).iso == "2026-06-15")
+    }
+
+    @Test("the start of a date is its midnight in Vietnam (UTC+7), the day before at 17:00 UTC")
+    func startInVietnam() throws {
+        let start = try CivilDate(parsing: "2026-01-01").start()
+        #expect(start == Date(timeIntervalSince1970: 1_767_200_400))
+        #expect(CivilDate(start).iso == "2026-01-01")
+        #expect(CivilDate(start.addingTimeInterval(-1)).iso == "2025-12-31")
+    }
+}

@@ -124,10 +124,10 @@ struct CalendarController: RouteCollection {
         let today = CivilDate.today()
         var days: [DayRow] = []
         for offset in 0..<7 {
-            let date = CalendarTime.adding(days: offset, to: monday)
-            let dayStart = CalendarTime.start(of: date)
+            let date = monday.adding(days: offset)
+            let dayStart = date.start()
             let noon = dayStart.addingTimeInterval(12 * 3600)
-            let dayEnd = CalendarTime.start(of: CalendarTime.adding(days: 1, to: date))
+            let dayEnd = date.adding(days: 1).start()
             func cells(_ from: Date, _ to: Date) -> [Cell] {
                 entries.filter { $0.startAt < to && $0.endAt > from }.map { Self.cell($0, req, day: date, names, rooms) }
             }
@@ -147,11 +147,11 @@ struct CalendarController: RouteCollection {
                 + (hostText.map { [URLQueryItem(name: "host", value: $0)] } ?? [])
             return components.string ?? "/calendar"
         }
-        let sunday = CalendarTime.adding(days: 6, to: monday)
+        let sunday = monday.adding(days: 6)
         let body = WeekBody(
             agencyName: agency.name, from: Self.display(monday), to: Self.display(sunday), week: monday.iso,
-            host: hostText ?? "", prevURL: link(CalendarTime.adding(days: -7, to: monday)),
-            nextURL: link(CalendarTime.adding(days: 7, to: monday)), thisWeekURL: link(CalendarTime.monday(of: today)),
+            host: hostText ?? "", prevURL: link(monday.adding(days: -7)),
+            nextURL: link(monday.adding(days: 7)), thisWeekURL: link(CalendarTime.monday(of: today)),
             hosts: hosts, days: days, count: entries.count,
             canWrite: AccessPolicy.canManageCalendar(ofAgency: agencyID, principal))
         return try await req.renderPage("calendar/week", title: "calendar.title", body)

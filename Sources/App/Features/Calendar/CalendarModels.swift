@@ -76,23 +76,11 @@ final class CalendarFeedToken: Model, @unchecked Sendable {
 
 /// Calendar dates and times as Vietnamese offices keep them: weeks from Monday, times in Vietnam.
 enum CalendarTime {
-    /// Midnight in Vietnam at the start of `date`.
-    static func start(of date: CivilDate) -> Date {
-        let components = DateComponents(year: date.year, month: date.month, day: date.day)
-        // Every CivilDate exists in the Gregorian calendar, so the fallback is never taken.
-        return VietnamTime.calendar.date(from: components) ?? Date(timeIntervalSince1970: 0)
-    }
-
-    static func adding(days: Int, to date: CivilDate) -> CivilDate {
-        let moved = VietnamTime.calendar.date(byAdding: .day, value: days, to: start(of: date)) ?? start(of: date)
-        return CivilDate(moved, in: VietnamTime.zone)
-    }
-
     /// The Monday of the week `date` is in.
     static func monday(of date: CivilDate) -> CivilDate {
         // Foundation's weekday: 1 = Sunday … 7 = Saturday.
-        let weekday = VietnamTime.calendar.component(.weekday, from: start(of: date))
-        return adding(days: -((weekday + 5) % 7), to: date)
+        let weekday = VietnamTime.calendar.component(.weekday, from: date.start())
+        return date.adding(days: -((weekday + 5) % 7))
     }
 
     static let timeInvalid = GovError(

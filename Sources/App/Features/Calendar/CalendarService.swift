@@ -154,8 +154,8 @@ struct CalendarService: Sendable {
     /// cancelled ones included so that the page can show them struck out.
     func week(agency: Agency, weekStarting: CivilDate, host: HostFilter) async throws -> [CalendarEntryRecord] {
         let monday = CalendarTime.monday(of: weekStarting)
-        let from = CalendarTime.start(of: monday)
-        let to = CalendarTime.start(of: CalendarTime.adding(days: 7, to: monday))
+        let from = monday.start()
+        let to = monday.adding(days: 7).start()
         return try await entries(agencyID: try agency.requireID(), from: from, to: to, host: host, limit: 1000)
     }
 
@@ -387,7 +387,7 @@ extension CalendarService {
         try await roomA.create(on: tx)
         let monday = CalendarTime.monday(of: today)
         func at(_ day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
-            CalendarTime.start(of: CalendarTime.adding(days: day, to: monday))
+            monday.adding(days: day).start()
                 .addingTimeInterval(Double(hour * 3600 + minute * 60))
         }
         let leader = users["g22.lanhdao"]

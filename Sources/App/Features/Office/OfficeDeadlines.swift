@@ -110,11 +110,8 @@ extension OfficeService {
     /// Received, handled and overdue incoming documents of the period `from`…`to` (inclusive),
     /// for the agency and per lead unit.
     func counts(from: CivilDate, to: CivilDate, for actor: OfficeActor, calendar: WorkingCalendar) async throws -> [PeriodCounts] {
-        func start(_ day: CivilDate) -> Date {
-            VietnamTime.calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day)) ?? Date.distantPast
-        }
-        let periodStart = start(from)
-        let periodEnd = start(to).addingTimeInterval(86_400)
+        let periodStart = from.start()
+        let periodEnd = to.adding(days: 1).start()
         // Only the documents that can count: arrived in the period, finished in it, or still open
         // (at its end) past their deadline.
         let docs = try await OfficeDocument.query(on: db).filter(\.$agencyCode == actor.agencyCode).filter(\.$direction == .incoming)
