@@ -497,6 +497,14 @@ def wait_arrival(world, word):
     return in_id
 
 
+def sent_and_arrived(world):
+    """A new công văn from A that has arrived in B: (word, id in A, id in B, A's clerk, B's clerk)."""
+    word = unique_word()
+    out_id = issue_outgoing(world, word)
+    in_id = wait_arrival(world, word)
+    return word, out_id, in_id, world.user("A", "g22.vanthu"), world.user("B", "h41.vanthu")
+
+
 def register_rows(browser, year=None):
     year = year or vn_today().year
     resp = browser.get(f"/office/registers/incoming?year={year}&format=csv")
@@ -535,13 +543,9 @@ def paper_fields(subject, number="12/QĐ-UBND", secret=False):
 
 
 def test_document_flows_from_a_to_b_and_the_matrix_fills(world):
-    word = unique_word()
-    out_id = issue_outgoing(world, word)
-    in_id = wait_arrival(world, word)
-    a_clerk = world.user("A", "g22.vanthu")
+    word, out_id, in_id, a_clerk, b_clerk = sent_and_arrived(world)
     wait_status(a_clerk, out_id, H41, "01")
 
-    b_clerk = world.user("B", "h41.vanthu")
     step(b_clerk, in_id, "accept")
     assert state_of(b_clerk, "incoming", in_id, word) == "registered"
     wait_status(a_clerk, out_id, H41, "03")
@@ -574,13 +578,9 @@ def test_document_flows_from_a_to_b_and_the_matrix_fills(world):
 
 
 def test_rejection_reaches_the_sender(world):
-    word = unique_word()
-    out_id = issue_outgoing(world, word)
-    in_id = wait_arrival(world, word)
-    a_clerk = world.user("A", "g22.vanthu")
+    word, out_id, in_id, a_clerk, b_clerk = sent_and_arrived(world)
     wait_status(a_clerk, out_id, H41, "01")
 
-    b_clerk = world.user("B", "h41.vanthu")
     # A rejection needs its reason.
     resp = b_clerk.post_form(f"/office/documents/{in_id}/reject", [("reason", "  ")])
     assert resp.status == 400 and "reject_reason_required" in resp.text, resp
@@ -594,11 +594,7 @@ def test_rejection_reaches_the_sender(world):
 
 
 def test_revocation_is_agreed(world):
-    word = unique_word()
-    out_id = issue_outgoing(world, word)
-    in_id = wait_arrival(world, word)
-    a_clerk = world.user("A", "g22.vanthu")
-    b_clerk = world.user("B", "h41.vanthu")
+    word, out_id, in_id, a_clerk, b_clerk = sent_and_arrived(world)
     step(b_clerk, in_id, "accept")
     wait_status(a_clerk, out_id, H41, "03")
 
@@ -617,11 +613,7 @@ def test_revocation_is_agreed(world):
 
 
 def test_update_is_applied_and_answered_15(world):
-    word = unique_word()
-    out_id = issue_outgoing(world, word)
-    in_id = wait_arrival(world, word)
-    a_clerk = world.user("A", "g22.vanthu")
-    b_clerk = world.user("B", "h41.vanthu")
+    word, out_id, in_id, a_clerk, b_clerk = sent_and_arrived(world)
     step(b_clerk, in_id, "accept")
     wait_status(a_clerk, out_id, H41, "03")
     corrected = f"Về việc thử nghiệm liên thông văn bản {word} (đính chính)"
@@ -633,17 +625,13 @@ def test_update_is_applied_and_answered_15(world):
 
 
 def test_replacement_marks_the_old_document_replaced(world):
-    word = unique_word()
-    out_id = issue_outgoing(world, word)
-    old_in = wait_arrival(world, word)
-    a_clerk = world.user("A", "g22.vanthu")
+    word, out_id, old_in, a_clerk, b_clerk = sent_and_arrived(world)
     resp = a_clerk.post_form(f"/office/documents/{out_id}/replace", [])
     new_id = expect_document_redirect(resp, "replacement draft")
     assert new_id != out_id
     step(world.user("A", "g22.lanhdao"), new_id, "approve")
     step(a_clerk, new_id, "number", agency_abbreviation="VPCP", unit_abbreviation="TH")
     step(a_clerk, new_id, "send")
-    b_clerk = world.user("B", "h41.vanthu")
     poll(f"the old document {old_in} in B being marked replaced",
          lambda: 'id="doc-revocation"' in document_page(b_clerk, old_in))
     rows = poll("two documents with the word in B", lambda: (lambda r: r if len(r) == 2 else None)(list_rows(b_clerk, "incoming", q=word)))
