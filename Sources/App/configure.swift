@@ -19,7 +19,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         .appendingPathComponent("Locales"))
 
     // Database
-    try DatabaseSetup.register(app, config.database)
+    try DatabaseSetup.register(app, config.database, poolPerLoop: config.databasePoolPerLoop)
     GovMigrations.register(app)
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.installDummyPasswordHash()

@@ -65,6 +65,9 @@ public struct AppConfig: Sendable {
     public var trustDirectory: String? = nil
     /// Where `govoffice pki demo` writes the demo keys and certificates.
     public var pkiDirectory: String = "data/pki"
+    /// PostgreSQL connections per event loop (`GOVOFFICE_DB_POOL`, 1…64). Every node opens this many
+    /// per core, so the nodes together must stay under the server's `max_connections`.
+    public var databasePoolPerLoop: Int = 4
     /// Whether `serve` connects the demo offices (G22, H41) to its own hub at start-up
     /// (`GOVOFFICE_DEMO_OFFICES=on`; `govoffice office demo` does it on demand). Off by default: a
     /// connected office takes those agencies' hub inboxes.
@@ -191,16 +194,21 @@ public struct AppConfig: Sendable {
         config.hub = hub
         config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
         config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
+        config.databasePoolPerLoop = try int("GOVOFFICE_DB_POOL", default: 4, range: 1...64)
         return config
     }
 
     /// A configuration for tests: in-memory SQLite (or a PostgreSQL schema), cheap bcrypt.
     public static func testing(database: DatabaseChoice = .sqliteMemory) -> AppConfig {
-        AppConfig(
+        var config = AppConfig(
             database: database, demo: .off, maxBodyBytes: 1 << 20, maxUploadBytes: 4 << 20, secureCookies: .auto,
             trustProxy: false, loginThrottle: LoginThrottlePolicy(), sessionIdleMinutes: 60,
             bcryptCost: 4, logFormat: "text", autoMigrate: false
         )
+        // The suites run many applications at once against one PostgreSQL; a small pool each keeps
+        // them under its max_connections.
+        config.databasePoolPerLoop = 2
+        return config
     }
 }
 

@@ -10,7 +10,7 @@ import Vapor
 
 /// Opens the configured database: the embedded SQLite file or PostgreSQL.
 enum DatabaseSetup {
-    static func register(_ app: Application, _ choice: AppConfig.DatabaseChoice) throws {
+    static func register(_ app: Application, _ choice: AppConfig.DatabaseChoice, poolPerLoop: Int) throws {
         switch choice {
         case .sqliteMemory:
             app.databases.use(.sqlite(.memory), as: .sqlite)
@@ -22,7 +22,7 @@ enum DatabaseSetup {
             var config = try SQLPostgresConfiguration(url: url)
             config.searchPath = searchPath
             app.databases.use(
-                .postgres(configuration: config, maxConnectionsPerEventLoop: 4, connectionPoolTimeout: .seconds(10)),
+                .postgres(configuration: config, maxConnectionsPerEventLoop: poolPerLoop, connectionPoolTimeout: .seconds(10)),
                 as: .psql)
         }
     }
