@@ -24,7 +24,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.installDummyPasswordHash()
     app.sessions.use { _ in WebSessionDriver() }
-    app.sessions.configuration = SessionsConfiguration(cookieName: "govoffice_session") { id in
+    app.sessions.configuration = SessionsConfiguration(cookieName: SessionAuthMiddleware.cookieName) { id in
         // Secure is added per request by CookieSecurityMiddleware when the request is HTTPS.
         HTTPCookies.Value(string: id.string, expires: nil, maxAge: nil, path: "/", isSecure: false,
                           isHTTPOnly: true, sameSite: .lax)
@@ -56,6 +56,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // `swift run govoffice serve` runs in; a served product caches them.
     app.leaf.cache.isEnabled = !config.reloadTemplates
 
+    _ = app.demoPasswordAccounts // installed while configuring, before requests read it from many threads
     try routes(app)
 
     // Commands
@@ -93,6 +94,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
             // and the test harnesses drive themselves on a demo server.
             if config.demoOffices { try await DemoOffices.connectIfNone(app) }
         }
+        // Last, once the demo data may exist: no published password reaches beyond loopback.
+        try await DemoPasswordGuard.check(app)
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
         }

@@ -12,6 +12,14 @@ public enum AccessPolicy {
         canViewUsers(ofAgency: agencyID, p)
     }
 
+    /// Whether `p` may change one account (reset its password, lock, edit, unlock) of agency `agencyID` that
+    /// holds `roles`: only where `p` manages that agency's users *and* could grant every role the account has.
+    /// Without the second half an agency admin could reset the password of a system admin of the same agency
+    /// and sign in as them.
+    public static func canManageAccount(ofAgency agencyID: UUID, holding roles: Set<Role>, _ p: Principal) -> Bool {
+        canManageUsers(ofAgency: agencyID, p) && roles.isSubset(of: grantableRoles(p))
+    }
+
     /// Only system admins edit the agency directory (including CSV import), since it is shared by all agencies.
     public static func canManageAgencies(_ p: Principal) -> Bool {
         p.isSystemAdmin

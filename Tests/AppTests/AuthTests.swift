@@ -33,8 +33,14 @@ struct AuthTests {
 
     @Test func sessionCookieIsHttpOnlyAndLax() async throws {
         try await withTestApp { app in
-            let response = try await app.testing().sendRequest(.GET, "/login")
-            let cookie = try #require(response.headers.setCookie?["govoffice_session"])
+            // The sign-in page sets only the anonymous form cookie; the session cookie comes with signing in.
+            let page = try await app.testing().sendRequest(.GET, "/login")
+            #expect(page.headers.setCookie?["govoffice_session"] == nil)
+            let csrf = try #require(page.headers.setCookie?[CSRF.cookieName])
+            #expect(csrf.isHTTPOnly && csrf.sameSite == .lax && !csrf.isSecure)
+            let browser = TestBrowser(app)
+            let login = try await browser.login("g22.vanthu")
+            let cookie = try #require(login.headers.setCookie?["govoffice_session"])
             #expect(cookie.isHTTPOnly)
             #expect(cookie.sameSite == .lax)
             #expect(!cookie.isSecure, "plain HTTP must not mark the cookie Secure, or browsers drop it")
@@ -44,7 +50,7 @@ struct AuthTests {
     @Test func cookieIsSecureBehindATrustedHTTPSProxy() async throws {
         try await withTestApp(adjust: { $0.trustProxy = true }) { app in
             let response = try await app.testing().sendRequest(.GET, "/login", headers: ["X-Forwarded-Proto": "https"])
-            let cookie = try #require(response.headers.setCookie?["govoffice_session"])
+            let cookie = try #require(response.headers.setCookie?[CSRF.cookieName])
             #expect(cookie.isSecure)
             #expect(response.headers.first(name: "Strict-Transport-Security") != nil)
         }
@@ -54,7 +60,7 @@ struct AuthTests {
         try await withTestApp(adjust: { $0.trustProxy = true; $0.secureCookies = .never }) { app in
             let response = try await app.testing().sendRequest(.GET, "/login", headers: ["X-Forwarded-Proto": "https"])
             #expect(response.headers.first(name: "Strict-Transport-Security") != nil)
-            #expect(response.headers.setCookie?["govoffice_session"]?.isSecure == false)
+            #expect(response.headers.setCookie?[CSRF.cookieName]?.isSecure == false)
         }
     }
 
@@ -71,8 +77,9 @@ struct AuthTests {
     @Test func signInIssuesANewSessionID() async throws {
         try await withTestApp { app in
             let browser = TestBrowser(app)
-            _ = try await browser.token()
-            let planted = try #require(browser.cookies["govoffice_session"])
+            // An attacker fixes a session id in the victim's browser before sign-in.
+            let planted = SystemSecret.generate()
+            browser.cookies["govoffice_session"] = planted
             try await browser.login("g22.vanthu")
             let after = try #require(browser.cookies["govoffice_session"])
             #expect(planted != after)

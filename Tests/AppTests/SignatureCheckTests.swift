@@ -74,6 +74,20 @@ struct SignatureCheckTests {
         }
     }
 
+    @Test func aPersonsCertificateOfTheAgencyDoesNotSignAsItsSeal() async throws {
+        try await withPKI { app, fixture in
+            // Bound to G22, but as a person's certificate: it may sign ballots, never the agency's envelope.
+            let person = try fixture.demo.issuePerson(fullName: "Nguyễn Văn Chuyên Viên", username: "g22.chuyenvien",
+                                                      agencyName: "Văn phòng Chính phủ")
+            try await app.pki.bind(certificatePEM: person.certificatePEM, agencyCode: Self.sender, kind: "person",
+                                   username: "g22.chuyenvien", actor: .commandLine, agencies: AgencyDirectory(db: app.db))
+            let report = try await check(app, try fixture.sign(person))
+            #expect(report.status == "invalid")
+            #expect(report.code == "certificate_not_seal")
+            #expect(!report.isAcceptable)
+        }
+    }
+
     @Test func anUnboundCertificateIsRefused() async throws {
         try await withPKI { app, fixture in
             let other = try fixture.demo.issueAgency(code: "000.00.00.H41", name: "UBND tỉnh Thanh Hóa")

@@ -70,6 +70,19 @@ import Testing
         #expect(grantable == Set(Role.allCases).subtracting([.systemAdmin]))
     }
 
+    @Test func accountsAreChangedOnlyByWhoCouldGrantEveryRoleTheyHold() {
+        let agencyAdmin = principal([.agencyAdmin], agency: agencyA)
+        let systemAdmin = principal([.systemAdmin], agency: agencyA)
+        // The hole this closes: an agency admin resetting the system admin of its own agency.
+        #expect(!AccessPolicy.canManageAccount(ofAgency: agencyA, holding: [.systemAdmin], agencyAdmin))
+        #expect(!AccessPolicy.canManageAccount(ofAgency: agencyA, holding: [.systemAdmin, .clerk], agencyAdmin))
+        #expect(AccessPolicy.canManageAccount(ofAgency: agencyA, holding: [.agencyAdmin], agencyAdmin))
+        #expect(AccessPolicy.canManageAccount(ofAgency: agencyA, holding: [.clerk, .leader], agencyAdmin))
+        #expect(!AccessPolicy.canManageAccount(ofAgency: agencyB, holding: [.clerk], agencyAdmin))
+        #expect(AccessPolicy.canManageAccount(ofAgency: agencyB, holding: [.systemAdmin], systemAdmin))
+        #expect(!AccessPolicy.canManageAccount(ofAgency: agencyA, holding: [.clerk], principal([.clerk, .leader], agency: agencyA)))
+    }
+
     @Test func clerksLookAtTheirOwnAgencysExchangeOnly() {
         let clerk = principal([.clerk], agency: agencyA)
         #expect(AccessPolicy.canViewExchange(ofAgency: agencyA, clerk))

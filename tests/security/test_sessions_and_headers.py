@@ -59,8 +59,11 @@ def test_a_session_id_from_before_sign_in_is_not_the_one_after(world, server_ali
     make_user(world, "sec.fixation")
     c = s.Client(world.port, "fixation")
     c.csrf("/login")
-    before = c.session
-    assert before, "the login page set no session cookie"
+    # The sign-in page keeps no server-side session (its form is protected by a signed cookie instead), so
+    # there is no pre-login id to fix; an id the browser already had is replaced below.
+    assert c.session is None, "the anonymous login page wrote a session"
+    assert c.cookies.get("govoffice_csrf"), "the login page set no CSRF cookie"
+    c.cookies["govoffice_session"] = before = "pre-login-session-id-0123456789abcdef"
     assert c.login("sec.fixation", s.PASSWORD).status == 303
     after = c.session
     assert after and after != before, "sign-in kept the pre-login session id (session fixation)"
@@ -92,6 +95,11 @@ def test_a_session_id_from_before_sign_in_is_not_the_one_after(world, server_ali
 def test_the_session_cookie_is_httponly_and_samesite(world):
     c = s.Client(world.port, "cookie")
     resp = c.get("/login")
+    assert not [v for v in resp.header_all("set-cookie") if v.startswith("govoffice_session=")], \
+        "an anonymous GET /login must not start a session"
+    csrf = [v for v in resp.header_all("set-cookie") if v.startswith("govoffice_csrf=")]
+    assert csrf and "httponly" in csrf[0].lower() and "samesite=lax" in csrf[0].lower(), resp.headers
+    resp = c.login(world.users[("clerk", s.G22)], s.PASSWORD)
     cookie = [v for v in resp.header_all("set-cookie") if v.startswith("govoffice_session=")]
     assert cookie, resp.headers
     attrs = cookie[0].lower()

@@ -53,6 +53,13 @@ public struct AppConfig: Sendable {
     public var loginThrottle: LoginThrottlePolicy
     /// Idle lifetime of a web session, in minutes.
     public var sessionIdleMinutes: Int
+    /// Absolute lifetime of a web session, in hours, however active it is (`GOVOFFICE_SESSION_MAX_HOURS`):
+    /// a stolen cookie stops working within it even if kept alive.
+    public var sessionMaxHours: Int = 12
+    /// Back-off after failed sign-ins from one client address, over all usernames
+    /// (`GOVOFFICE_LOGIN_MAX_FAILURES_PER_ADDRESS`): slows spraying one password over many accounts.
+    /// Higher than the per-account limit because a whole office may share one address behind NAT.
+    public var addressLoginThrottle: LoginThrottlePolicy = LoginThrottlePolicy(maxFailures: 50)
     /// Bcrypt cost for stored passwords.
     public var bcryptCost: Int
     /// `text` or `json` log lines.
@@ -192,6 +199,10 @@ public struct AppConfig: Sendable {
             unsignedPolicy: try choice("GOVOFFICE_UNSIGNED", default: UnsignedPolicy.refuse)
         )
         config.hub = hub
+        config.sessionMaxHours = try int("GOVOFFICE_SESSION_MAX_HOURS", default: 12, range: 1...720)
+        config.addressLoginThrottle = LoginThrottlePolicy(
+            maxFailures: try int("GOVOFFICE_LOGIN_MAX_FAILURES_PER_ADDRESS", default: 50, range: 1...100_000),
+            baseLockSeconds: throttle.baseLockSeconds, maxLockSeconds: throttle.maxLockSeconds)
         config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
         config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
         config.databasePoolPerLoop = try int("GOVOFFICE_DB_POOL", default: 4, range: 1...64)

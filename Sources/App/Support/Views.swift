@@ -35,6 +35,8 @@ struct Page<Body: Encodable>: Encodable {
     var user: PageUser?
     var nav: [PageNavItem]
     var flash: PageFlash?
+    /// For administrators: demo accounts that still have the published password (shown as a banner).
+    var demoPasswordAccounts: [String]?
     var body: Body
 }
 
@@ -84,9 +86,18 @@ extension Request {
             lang: language.rawValue, otherLang: other.rawValue,
             otherLangLabel: other == .en ? "English" : "Tiếng Việt",
             currentPath: (path + query).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/",
-            title: t(titleKey), user: pageUser, nav: nav, flash: takeFlash(), body: body)
+            title: t(titleKey), user: pageUser, nav: nav, flash: takeFlash(),
+            demoPasswordAccounts: demoPasswordBanner(principal), body: body)
         let view = try await self.view.render(template, page)
         return try await view.encodeResponse(status: status, for: self)
+    }
+}
+
+extension Request {
+    fileprivate func demoPasswordBanner(_ principal: Principal?) -> [String]? {
+        guard let principal, principal.isSystemAdmin || principal.has(.agencyAdmin) else { return nil }
+        let open = application.demoPasswordAccounts.withLockedValue { $0 }
+        return open.isEmpty ? nil : open.sorted()
     }
 }
 
@@ -123,7 +134,7 @@ extension Request {
     }
 
     private func takeFlash() -> PageFlash? {
-        guard hasSession, let message = session.data["flash"] else { return nil }
+        guard hasSession, hasSessionCookie, let message = session.data["flash"] else { return nil }
         let kind = session.data["flash_kind"] ?? "info"
         session.data["flash"] = nil
         session.data["flash_kind"] = nil
@@ -134,6 +145,11 @@ extension Request {
 extension Request {
     /// Whether the sessions middleware ran for this request (browser routes only).
     var hasSession: Bool { storage[SessionEnabledKey.self] ?? false }
+
+    /// Whether the browser sent a session cookie. Reading `session` at all makes Vapor store a new session
+    /// at the end of the request, so code that only looks asks this first: a visitor without a session
+    /// then costs no database row.
+    var hasSessionCookie: Bool { cookies[SessionAuthMiddleware.cookieName] != nil }
 }
 
 /// Marks requests that went through the browser route group with sessions enabled.

@@ -1,4 +1,5 @@
 import Fluent
+import FluentSQL
 import Foundation
 import NIOConcurrencyHelpers
 import GovCore
@@ -22,14 +23,20 @@ struct AccountService: Sendable {
     }
 
     /// Checks a username and password. The answer and the time it takes are the same whether the
-    /// account exists or not; failures count per username and lock it out with growing back-off.
+    /// account exists or not. Every attempt is counted as a failure *before* the password is checked, per
+    /// username and per client address, with a compare-and-set on the counter row: parallel guesses cannot
+    /// all slip in while the first is being checked, and spraying one password over many accounts from one
+    /// address is slowed too. A correct password then takes the attempt back.
     func authenticate(username raw: String, password: String, actor: AuditActor) async throws -> User {
-        let key = (try? Username.normalize(raw)) ?? String(raw.lowercased().prefix(64))
+        // Keys never collide: usernames have no ':' and invalid ones are marked with '~'.
+        let key = (try? Username.normalize(raw)) ?? "~" + String(raw.lowercased().prefix(63))
+        let addressKey = actor.ip.map { "addr:" + $0 }
+        let config = app.govConfig
         let now = Date()
-        if let throttle = try await LoginThrottle.query(on: db).filter(\.$usernameKey == key).first(),
-           let until = throttle.lockedUntil, until > now {
-            throw Self.loginLocked(seconds: max(1, Int(until.timeIntervalSince(now).rounded(.up))))
-        }
+        let lock = try await claimAttempt(key: key, policy: config.loginThrottle, now: now)
+        let addressLock = try await addressKey.asyncMap {
+            try await claimAttempt(key: $0, policy: config.addressLoginThrottle, now: now)
+        } ?? nil
         let user = try await User.query(on: db).filter(\.$username == key).first()
         let hash: String
         if let user { hash = user.passwordHash } else { hash = try await app.dummyPasswordHash() }
@@ -41,13 +48,15 @@ struct AccountService: Sendable {
             agencyCode = agency.code
         }
         guard allowed, let user else {
-            try await recordFailure(key: key, actor: actor, now: now)
+            try await AuditLog.append("auth.login_failed", entity: "user", id: key, by: actor, on: db)
+            if let seconds = [lock, addressLock].compactMap({ $0 }).max() { throw Self.loginLocked(seconds: seconds) }
             throw Self.loginFailed
         }
         let who = AuditActor(label: "user:\(user.username)", agencyCode: agencyCode, ip: actor.ip,
                              requestID: actor.requestID)
         try await db.atomically { tx in
             try await LoginThrottle.query(on: tx).filter(\.$usernameKey == key).delete()
+            if let addressKey { try await Self.takeBackAttempt(key: addressKey, policy: config.addressLoginThrottle, on: tx) }
             user.lastLoginAt = now
             try await user.save(on: tx)
             try await AuditLog.append("auth.login", entity: "user", id: user.username, by: who, on: tx)
@@ -55,20 +64,48 @@ struct AccountService: Sendable {
         return user
     }
 
-    private func recordFailure(key: String, actor: AuditActor, now: Date) async throws {
-        let policy = app.govConfig.loginThrottle
-        let lockSeconds = try await db.atomically { tx -> Int? in
-            let throttle = try await LoginThrottle.query(on: tx).filter(\.$usernameKey == key).first()
-                ?? LoginThrottle(usernameKey: key)
-            throttle.failures += 1
-            let lock = policy.lockSeconds(afterFailures: throttle.failures)
-            throttle.lockedUntil = lock.map { now.addingTimeInterval(TimeInterval($0)) }
-            try await throttle.save(on: tx)
-            try await AuditLog.append("auth.login_failed", entity: "user", id: key,
-                                      details: ["failures": String(throttle.failures)], by: actor, on: tx)
-            return lock
+    /// Counts one attempt against `key` as a failure and returns the lock (seconds) that the failure sets,
+    /// if any; throws `login_locked` while a lock holds. The counter moves only from the value just read
+    /// (compare-and-set), so of two concurrent attempts one retries on the new value.
+    private func claimAttempt(key: String, policy: LoginThrottlePolicy, now: Date) async throws -> Int? {
+        let sql = db.sql
+        for _ in 0..<16 {
+            let row = try await LoginThrottle.query(on: db).filter(\.$usernameKey == key).first()
+            if let until = row?.lockedUntil, until > now {
+                throw Self.loginLocked(seconds: max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+            }
+            let failures = (row?.failures ?? 0) + 1
+            let lock = policy.lockSeconds(afterFailures: failures)
+            let until = lock.map { now.addingTimeInterval(TimeInterval($0)) }
+            let claimed: Bool
+            if let row {
+                claimed = try await sql.raw("""
+                    UPDATE login_throttles SET failures = \(bind: failures), locked_until = \(bind: until),
+                      updated_at = \(bind: now)
+                    WHERE username_key = \(bind: key) AND failures = \(bind: row.failures)
+                      AND (locked_until IS NULL OR locked_until <= \(bind: now))
+                    RETURNING username_key
+                    """).all().count == 1
+            } else {
+                claimed = try await sql.raw("""
+                    INSERT INTO login_throttles (id, username_key, failures, locked_until, updated_at)
+                    VALUES (\(bind: UUID()), \(bind: key), 1, \(bind: until), \(bind: now))
+                    ON CONFLICT (username_key) DO NOTHING RETURNING username_key
+                    """).all().count == 1
+            }
+            if claimed { return lock }
         }
-        if let lockSeconds { throw Self.loginLocked(seconds: lockSeconds) }
+        // Sixteen lost races in a row: somebody hammers this key; answer as for a lock.
+        throw Self.loginLocked(seconds: policy.baseLockSeconds)
+    }
+
+    /// A successful sign-in from an address takes its own attempt back, lifting the lock it set up front.
+    private static func takeBackAttempt(key: String, policy: LoginThrottlePolicy, on db: any Database) async throws {
+        try await db.sql.raw("""
+            UPDATE login_throttles SET failures = failures - 1,
+              locked_until = CASE WHEN failures - 1 < \(bind: policy.maxFailures) THEN NULL ELSE locked_until END
+            WHERE username_key = \(bind: key) AND failures > 0
+            """).run()
     }
 
     /// What an administrator fills in to create an account.
@@ -125,6 +162,10 @@ struct AccountService: Sendable {
 
     func update(_ user: User, _ changes: Changes, by principal: Principal, actor: AuditActor) async throws {
         try authorize(user, principal)
+        if user.id == principal.userID, changes.roles != user.roleSet {
+            throw GovError("cannot_change_own_roles", .forbidden, vi: "Không thể tự thay đổi vai trò của mình.",
+                           en: "You cannot change your own roles.")
+        }
         let fullName = try Self.validName(changes.fullName)
         let email = try Self.validEmail(changes.email)
         guard !changes.roles.isEmpty else { throw Self.noRole }
@@ -137,6 +178,9 @@ struct AccountService: Sendable {
         }
         let agencyCode = try await user.$agency.id.asyncMap { try await AgencyDirectory(db: db).find(id: $0)?.code } ?? nil
         let department = try await resolveMembership(agencyCode: agencyCode, departmentCode: changes.departmentCode).1
+        let endsSessions = changes.roles != user.roleSet || (changes.state != .active && user.isActive)
+        let removesSystemAdmin = user.isActive && user.roleSet.contains(.systemAdmin)
+            && (!changes.roles.contains(.systemAdmin) || changes.state != .active)
         try await db.atomically { tx in
             user.fullName = fullName
             user.email = email
@@ -149,7 +193,23 @@ struct AccountService: Sendable {
             try await AuditLog.append("user.update", entity: "user", id: user.username,
                                       details: ["roles": user.roles.joined(separator: ","), "state": user.state],
                                       agencyCode: agencyCode, by: actor, on: tx)
+            // Counted after the audit append, which locks the chain head: two admins demoting each other at
+            // once are serialised there, and the second sees the first's change.
+            if removesSystemAdmin, try await Self.activeSystemAdminCount(on: tx) == 0 {
+                throw GovError("last_system_admin", .conflict,
+                               vi: "Không thể khóa hoặc bỏ vai trò của quản trị hệ thống cuối cùng còn hoạt động.",
+                               en: "The last active system administrator cannot be locked or lose that role.")
+            }
+            if endsSessions, let id = user.id { try await WebSession.endAll(of: id, on: tx) }
         }
+    }
+
+    /// Active accounts holding the system admin role (roles are a text array on PostgreSQL, JSON on SQLite).
+    static func activeSystemAdminCount(on db: any Database) async throws -> Int {
+        let sql = db.sql
+        let test = sql.dialect.name == "postgresql" ? "'system_admin' = ANY(roles)" : #"roles LIKE '%"system_admin"%'"#
+        let row = try await sql.raw("SELECT COUNT(*) AS n FROM users WHERE state = 'active' AND \(unsafeRaw: test)").first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
     func resetPassword(_ user: User, to password: String, by principal: Principal, actor: AuditActor) async throws {
@@ -161,8 +221,10 @@ struct AccountService: Sendable {
             user.passwordChangedAt = Date()
             try await user.save(on: tx)
             try await LoginThrottle.query(on: tx).filter(\.$usernameKey == user.username).delete()
+            if let id = user.id { try await WebSession.endAll(of: id, on: tx) }
             try await AuditLog.append("user.password_reset", entity: "user", id: user.username, by: actor, on: tx)
         }
+        app.demoPasswordAccounts.withLockedValue { _ = $0.remove(user.username) }
     }
 
     /// Which of `usernames` are paused by the sign-in back-off right now.
@@ -227,9 +289,20 @@ struct AccountService: Sendable {
         return try await User.query(on: db).filter(\.$id ~~ ids).all()
     }
 
+    /// Whether `principal` may change `user` (AccessPolicy.canManageAccount): besides the agency, every role
+    /// the account holds must be one the principal could grant.
     func authorize(_ user: User, _ principal: Principal) throws {
+        try authorizeView(user, principal)
         guard let agencyID = user.$agency.id ?? (principal.isSystemAdmin ? principal.agencyID : nil),
-              AccessPolicy.canManageUsers(ofAgency: agencyID, principal) else { throw Self.forbidden }
+              AccessPolicy.canManageAccount(ofAgency: agencyID, holding: user.roleSet, principal) else {
+            throw Self.higherAccount
+        }
+    }
+
+    /// Whether `principal` may look at `user`'s page (AccessPolicy.canViewUsers).
+    func authorizeView(_ user: User, _ principal: Principal) throws {
+        guard let agencyID = user.$agency.id ?? (principal.isSystemAdmin ? principal.agencyID : nil),
+              AccessPolicy.canViewUsers(ofAgency: agencyID, principal) else { throw Self.forbidden }
     }
 
     private func resolveMembership(agencyCode: String?, departmentCode: String?) async throws -> (Agency?, Department?) {
@@ -268,6 +341,9 @@ struct AccountService: Sendable {
     static let forbidden = GovError("forbidden_users", .forbidden,
                                     vi: "Bạn không có quyền quản lý người dùng của cơ quan này.",
                                     en: "You may not manage the users of this agency.")
+    static let higherAccount = GovError("forbidden_user_roles", .forbidden,
+                                        vi: "Tài khoản này có vai trò mà bạn không được cấp; bạn không thể thay đổi nó.",
+                                        en: "This account holds a role you may not grant, so you cannot change it.")
     static let noRole = GovError("role_required", .invalid, vi: "Cần chọn ít nhất một vai trò.",
                                  en: "Choose at least one role.")
     static let roleNotGrantable = GovError("role_not_grantable", .forbidden,

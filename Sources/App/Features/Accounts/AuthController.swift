@@ -73,9 +73,14 @@ struct AuthController: RouteCollection {
     }
 
     /// Only a local path may follow sign-in or a language switch: no open redirects.
+    /// Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/\t/evil.example`
+    /// would become `//evil.example`: every control character and every kind of whitespace is refused.
     static func safeNext(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.hasPrefix("/\\"),
-              !raw.contains("\r"), !raw.contains("\n"), raw.count <= 2000 else { return "/" }
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.hasPrefix("/\\"), raw.count <= 2000,
+              !raw.unicodeScalars.contains(where: { scalar in
+                  scalar.properties.generalCategory == .control || scalar.properties.isWhitespace
+                      || scalar.properties.generalCategory == .format || scalar == "\\"
+              }) else { return "/" }
         return raw
     }
 }

@@ -7,10 +7,11 @@ import Vapor
 /// the idle time), ending it when the user or their agency was locked since.
 struct SessionAuthMiddleware: AsyncMiddleware {
     static let userKey = "uid"
+    static let cookieName = "govoffice_session"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         request.storage[SessionEnabledKey.self] = true
-        if let raw = request.session.data[Self.userKey] {
+        if request.hasSessionCookie, let raw = request.session.data[Self.userKey] {
             try await restore(raw, request)
         }
         return try await next.respond(to: request)

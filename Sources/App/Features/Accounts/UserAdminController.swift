@@ -101,6 +101,8 @@ struct UserAdminController: RouteCollection {
         var departments: [DepartmentOption]
         var error: String?
         var errorCode: String?
+        /// Whether the viewer may change this account; the page shows it read-only otherwise.
+        var canChange: Bool
     }
 
     private func formBody(_ req: Request, _ principal: Principal, agency: Agency?, user: User?,
@@ -120,7 +122,8 @@ struct UserAdminController: RouteCollection {
                         fullName: user?.fullName ?? "", email: user?.email ?? "", position: user?.position ?? "",
                         agencyCode: agency?.code ?? "", agencyName: agency?.name ?? "",
                         state: user?.state ?? UserState.active.rawValue, roles: roles, departments: departments,
-                        error: error?.message(in: req.language), errorCode: error?.code)
+                        error: error?.message(in: req.language), errorCode: error?.code,
+                        canChange: user.map { (try? req.accounts.authorize($0, principal)) != nil } ?? true)
     }
 
     @Sendable func newForm(req: Request) async throws -> Response {
@@ -184,7 +187,9 @@ struct UserAdminController: RouteCollection {
         guard let id = req.parameters.get("id", as: UUID.self), let user = try await User.find(id, on: req.db) else {
             throw GovError("user_not_found", .notFound, vi: "Không tìm thấy người dùng.", en: "User not found.")
         }
-        try req.accounts.authorize(user, principal)
+        // Looking is allowed more widely than changing: every change goes through AccountService, which asks
+        // AccessPolicy.canManageAccount (no change to an account holding a role the caller could not grant).
+        try req.accounts.authorizeView(user, principal)
         let agency = try await user.$agency.id.asyncMap { try await req.agencies.find(id: $0) } ?? nil
         return (user, agency)
     }

@@ -34,7 +34,7 @@ final class Housekeeping: LifecycleHandler, Sendable {
     /// One pass; failures are logged and retried on the next pass.
     static func run(_ app: Application) async {
         do {
-            try await WebSessionDriver.sweep(app.db)
+            try await WebSessionDriver.sweep(app.db, maxHours: app.govConfig.sessionMaxHours)
             try await AccountService.forgetQuietFailures(on: app.db)
             if app.govConfig.hub.workers {
                 let purged = try await HubService(app: app).purge()

@@ -82,6 +82,10 @@ final class RevokedSerialRecord: Model, @unchecked Sendable {
 /// A signature proves which agency signed only through such a binding.
 final class AgencyCertificateRecord: Model, @unchecked Sendable {
     static let schema = "agency_certificates"
+    /// The kind of the organisation's seal (con dấu cơ quan), the only binding that signs edXML messages.
+    static let sealKind = "agency"
+    /// The kind of a person's certificate of the agency (ballots, a signer's PDF signature).
+    static let personKind = "person"
 
     @ID(key: .id) var id: UUID?
     @Field(key: "agency_code") var agencyCode: String

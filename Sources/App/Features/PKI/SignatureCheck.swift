@@ -87,6 +87,14 @@ struct SignatureCheck: Sendable {
         }
 
         if let binding = try await pki.boundAgency(fingerprint: signer.sha256Fingerprint) {
+            // An edXML envelope speaks for the organisation: only its seal signs it. A person's certificate
+            // of the same agency signs what that person signs (ballots, their own PDF signature), never this.
+            guard binding.kind == AgencyCertificateRecord.sealKind else {
+                report.agencyCode = binding.agencyCode
+                return fail("certificate_not_seal",
+                            vi: "Chứng thư của \(signer.subject) là chứng thư cá nhân (\(binding.username ?? "")) của cơ quan \(binding.agencyCode), không phải con dấu cơ quan: không được ký gói tin liên thông.",
+                            en: "The certificate of \(signer.subject) is a personal certificate (\(binding.username ?? "")) of agency \(binding.agencyCode), not the organisation's seal: it may not sign exchange messages.")
+            }
             report.agencyCode = binding.agencyCode
             report.agencyBound = true
         } else {
