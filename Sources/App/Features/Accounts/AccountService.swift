@@ -214,6 +214,12 @@ struct AccountService: Sendable {
 
     func resetPassword(_ user: User, to password: String, by principal: Principal, actor: AuditActor) async throws {
         try authorize(user, principal)
+        try await setPassword(user, to: password, actor: actor)
+    }
+
+    /// Sets a new password with no rights check: for ``resetPassword(_:to:by:actor:)`` after its check, and for
+    /// the operator's `govoffice users password`, who holds the database anyway. Ends the user's sessions.
+    func setPassword(_ user: User, to password: String, actor: AuditActor) async throws {
         try PasswordPolicy.check(password)
         let hash = try await app.password.async.hash(password)
         try await db.atomically { tx in

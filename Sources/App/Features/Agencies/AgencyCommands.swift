@@ -81,7 +81,7 @@ struct AgenciesCommand: AsyncCommand {
 /// `govoffice users create`: the first administrator of a PostgreSQL install, and scripted accounts.
 struct UsersCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "action", help: "create")
+        @Argument(name: "action", help: "create | password")
         var action: String
         @Option(name: "username", help: "tên đăng nhập / username")
         var username: String?
@@ -93,16 +93,34 @@ struct UsersCommand: AsyncCommand {
         var roles: String?
     }
 
-    var help: String { "Tạo tài khoản (mật khẩu từ GOVOFFICE_NEW_PASSWORD) / create an account (password from GOVOFFICE_NEW_PASSWORD)" }
+    var help: String {
+        "Tạo tài khoản, đặt mật khẩu (mật khẩu từ GOVOFFICE_NEW_PASSWORD) / create an account, set a password (from GOVOFFICE_NEW_PASSWORD)"
+    }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard signature.action == "create", let username = signature.username, let name = signature.name,
-              let rolesText = signature.roles else {
-            context.console.error("Dùng / use: users create --username U --name \"Họ tên\" --agency CODE --roles system_admin")
-            throw ExitStatus(2)
-        }
         guard let password = ProcessInfo.processInfo.environment["GOVOFFICE_NEW_PASSWORD"], !password.isEmpty else {
             context.console.error("Đặt mật khẩu trong biến GOVOFFICE_NEW_PASSWORD / set GOVOFFICE_NEW_PASSWORD")
+            throw ExitStatus(2)
+        }
+        if signature.action == "password", let username = signature.username {
+            // The way out of the demo's published passwords on a server reached only over SSH.
+            do {
+                guard let user = try await User.query(on: context.application.db)
+                    .filter(\.$username == (try Username.normalize(username))).first() else {
+                    context.console.error("user_not_found: Không có người dùng \(username) / no such user")
+                    throw ExitStatus(1)
+                }
+                try await context.application.accounts.setPassword(user, to: password, actor: .commandLine)
+                context.console.success("Đã đặt mật khẩu mới / password set: \(user.username)")
+                return
+            } catch let error as GovError {
+                context.console.error("\(error.code): \(error.vi) / \(error.en)")
+                throw ExitStatus(1)
+            }
+        }
+        guard signature.action == "create", let username = signature.username, let name = signature.name,
+              let rolesText = signature.roles else {
+            context.console.error("Dùng / use: users create --username U --name \"Họ tên\" --agency CODE --roles system_admin | users password --username U")
             throw ExitStatus(2)
         }
         do {

@@ -74,7 +74,7 @@ struct DemoPasswordRefusal: Error, CustomStringConvertible {
     var description: String {
         """
         Không mở máy chủ ra địa chỉ \(host): các tài khoản mẫu \(accounts.joined(separator: ", ")) vẫn dùng mật khẩu \
-        công khai trong README. Hãy đổi mật khẩu của chúng (trang Người dùng hoặc `govoffice users …`), hoặc đặt \
+        công khai trong README. Hãy đổi mật khẩu của chúng (trang Người dùng, hoặc `GOVOFFICE_NEW_PASSWORD=… govoffice users password --username U`), hoặc đặt \
         GOVOFFICE_DEMO=on nếu đây đúng là máy chạy thử. / Refusing to listen on \(host): the demo accounts \
         \(accounts.joined(separator: ", ")) still have the password published in the README. Change their passwords, \
         or set GOVOFFICE_DEMO=on if this really is a demo machine.
