@@ -1,8 +1,10 @@
+import Crypto
 import EdXML
 import Fluent
 import Foundation
 import GovCore
 import PKI
+import SQLKit
 import Testing
 import VaporTesting
 import XMLSecurity
@@ -157,6 +159,46 @@ extension OfficeTests {
             #expect(try await app.office.intake(hubMessageID: UUID(), bytes: try EdXMLWriter.write(.document(revocation)),
                                                 agency: Self.h41, signature: Self.valid) == .done)
             #expect(try await OfficeDocument.find(try doc.requireID(), on: app.db)?.revocation == "requested")
+        }
+    }
+
+    @Test("the worker verifies a status the hub relays: one altered on the way is acknowledged as failed with the reason, not applied")
+    func workerRefusesAnAlteredStatusAndAcknowledgesFailed() async throws {
+        try await HubHarness.run { hub in
+            let (document, signed) = try hub.document(from: HubHarness.g22, to: [HubHarness.h41], number: "960")
+            _ = try await hub.client(HubHarness.g22).submit(signed)
+            _ = try await hub.drain(HubHarness.h41)
+            let arrived = try await hub.client(HubHarness.h41).submit(try hub.status(.arrived, for: document, from: HubHarness.h41))
+            // A relay (a compromised hub, or plain HTTP on the way) turns the arrival into a refusal;
+            // its own checksum is made to match, so only the sender's seal can tell.
+            let original = try #require(try await HubService(app: hub.app).payload(of: arrived.messageID))
+            let altered = Data(String(decoding: original, as: UTF8.self)
+                .replacingOccurrences(of: "<edXML:StatusCode>01</edXML:StatusCode>", with: "<edXML:StatusCode>02</edXML:StatusCode>").utf8)
+            #expect(altered != original)
+            let sha = SHA256.hash(data: altered).map { String(format: "%02x", $0) }.joined()
+            try await hub.app.db.sql.update("exchange_messages").set("payload", to: SQLBind(altered)).set("sha256", to: sha)
+                .where("id", .equal, arrived.messageID).run()
+
+            let link = OfficeWorker.Link(client: try hub.client(HubHarness.g22), connection: OfficeConnection())
+            let item = try #require(try await hub.client(HubHarness.g22).inbox(type: .status).first { $0.messageID == arrived.messageID })
+            try await OfficeWorker.take(item, link: link, app: hub.app, agency: HubHarness.g22)
+            let delivery = try #require(try await HubService(app: hub.app).delivery(message: arrived.messageID, recipient: HubHarness.g22))
+            #expect(delivery.state == "failed")
+            let reason = try #require(delivery.ackReason)
+            let kept = try #require(try await Self.refusedRows(hub.app).first)
+            #expect(kept.kind == "status")
+            #expect(kept.statusCode == "02")
+            #expect(kept.edxml == altered)
+            #expect(reason == kept.reason, "the hub is told why: \(reason)")
+            #expect(try await Self.auditActions(hub.app).contains("office.intake_refused"))
+
+            // The next status, as H41 signed it, is taken in and acknowledged.
+            let accepted = try await hub.client(HubHarness.h41).submit(try hub.status(.accepted, for: document, from: HubHarness.h41))
+            let next = try #require(try await hub.client(HubHarness.g22).inbox(type: .status).first { $0.messageID == accepted.messageID })
+            try await OfficeWorker.take(next, link: link, app: hub.app, agency: HubHarness.g22)
+            #expect(try await HubService(app: hub.app).delivery(message: accepted.messageID, recipient: HubHarness.g22)?.state
+                    == "acknowledged")
+            #expect(try await Self.refusedRows(hub.app).count == 1)
         }
     }
 }
