@@ -48,7 +48,31 @@ public struct EdXMLReport: Sendable, Equatable, Codable {
 }
 
 /// The rules of QCVN 102:2016 that a receiving clerk or an integrating system can act on.
+///
+/// The rule (docs/edxml.md): an error is only what makes a message impossible to route — no
+/// sender, no recipient, no document key, an unknown business type or status code, a document id
+/// naming another sender, content that cannot be decoded. Every other deviation from the standard
+/// is a warning: real VPCP messages are looser than the notes, and the hub must route what the
+/// national hub routes.
 public enum EdXMLValidator {
+    /// Every code the validator and reader report as an error (reading itself refuses with an
+    /// `EdXMLReadError` instead).
+    public static let errorCodes = [
+        "required_missing", "agency_code_invalid", "document_id_malformed", "document_id_mismatch",
+        "business_doc_type_invalid", "receiver_type_invalid", "status_code_unknown", "status_wrong_side",
+        "attachment_base64_invalid",
+    ]
+
+    /// Every code reported as a warning. `agency_code_invalid` and `document_id_malformed` are
+    /// errors where the hub routes on the value and warnings elsewhere.
+    public static let warningCodes = [
+        "element_missing", "agency_code_nonstandard", "agency_code_invalid", "date_invalid", "timestamp_invalid",
+        "number_invalid", "boolean_invalid", "flag_invalid", "email_implausible", "document_id_malformed",
+        "document_id_date_invalid", "document_id_date_differs", "document_id_code_differs", "target_document_id_missing",
+        "business_missing", "recipient_duplicate", "recipient_is_sender", "attachment_missing", "attachment_orphaned",
+        "content_id_duplicate", "attachment_empty", "signature_missing", "signature_sha1", "element_unknown",
+    ]
+
     /// Validates `message`; `readIssues` are problems the reader met (bad base64, unknown
     /// elements) and are merged into the report.
     public static func validate(_ message: EdXMLMessage, readIssues: [EdXMLIssue] = []) -> EdXMLReport {
@@ -72,20 +96,35 @@ private struct Rules {
         issues.append(EdXMLIssue(.warning, path, code, vi: vi, en: en))
     }
 
-    /// The value, trimmed, or an error when it is missing or empty.
-    mutating func required(_ value: String?, _ path: String) -> String? {
-        guard let text = value?.trimmed, !text.isEmpty else {
-            error(path, "required_missing", vi: "Thiếu phần tử bắt buộc \(path).",
-                  en: "The required element \(path) is missing or empty.")
-            return nil
-        }
-        return text
+    mutating func add(_ severity: EdXMLIssue.Severity, _ path: String, _ code: String, vi: String, en: String) {
+        issues.append(EdXMLIssue(severity, path, code, vi: vi, en: en))
     }
 
-    mutating func agencyCode(_ value: String?, _ path: String, required isRequired: Bool = true) {
+    /// The value, trimmed, or an issue when it is missing or empty: an error (`required_missing`)
+    /// for what the hub routes on (sender, recipients, the document's key, what the message does),
+    /// a warning (`element_missing`) for what the standard requires but routing does not need.
+    mutating func required(_ value: String?, _ path: String, routing: Bool = true) -> String? {
+        if let text = value?.trimmed, !text.isEmpty { return text }
+        if routing {
+            error(path, "required_missing", vi: "Thiếu phần tử bắt buộc \(path).",
+                  en: "The required element \(path) is missing or empty.")
+        } else {
+            warning(path, "element_missing", vi: "Thiếu phần tử \(path) mà quy chuẩn yêu cầu.",
+                    en: "The element \(path), which the standard requires, is missing or empty.")
+        }
+        return nil
+    }
+
+    /// `required` for what routing does not need: a warning when missing.
+    mutating func expected(_ value: String?, _ path: String) -> String? { required(value, path, routing: false) }
+
+    /// An agency code. `routing` marks the codes the hub routes on (sender, recipients, receivers
+    /// of an update, the party of a status): a code that cannot be one is an error there and a
+    /// warning elsewhere.
+    mutating func agencyCode(_ value: String?, _ path: String, required isRequired: Bool = true, routing: Bool = true) {
         let text: String?
         if isRequired {
-            text = required(value, path)
+            text = routing ? required(value, path) : expected(value, path)
         } else {
             text = value?.trimmed
         }
@@ -98,31 +137,31 @@ private struct Rules {
                         en: "The agency code \(text) does not follow the QĐ 20/2020 format (DDD.DD.DD.LDD).")
             }
         } catch {
-            self.error(path, "agency_code_invalid", vi: "Mã định danh cơ quan không hợp lệ: \(text).",
-                       en: "Invalid agency code: \(text).")
+            add(routing ? .error : .warning, path, "agency_code_invalid", vi: "Mã định danh cơ quan không hợp lệ: \(text).",
+                en: "Invalid agency code: \(text).")
         }
     }
 
     mutating func date(_ value: String?, _ path: String) {
         guard let text = value?.trimmed, !text.isEmpty else { return }
         if !EdXMLTime.isValidDate(text) {
-            error(path, "date_invalid", vi: "Ngày \(text) không hợp lệ (định dạng yyyy/MM/dd).",
-                  en: "The date \(text) is not a valid yyyy/MM/dd date.")
+            warning(path, "date_invalid", vi: "Ngày \(text) không hợp lệ (định dạng yyyy/MM/dd).",
+                    en: "The date \(text) is not a valid yyyy/MM/dd date.")
         }
     }
 
     mutating func timestamp(_ value: String?, _ path: String) {
         guard let text = value?.trimmed, !text.isEmpty else { return }
         if !EdXMLTime.isValidTimestamp(text) {
-            error(path, "timestamp_invalid", vi: "Thời điểm \(text) không hợp lệ (định dạng yyyy/MM/dd HH:mm:ss).",
-                  en: "The timestamp \(text) is not a valid yyyy/MM/dd HH:mm:ss time.")
+            warning(path, "timestamp_invalid", vi: "Thời điểm \(text) không hợp lệ (định dạng yyyy/MM/dd HH:mm:ss).",
+                    en: "The timestamp \(text) is not a valid yyyy/MM/dd HH:mm:ss time.")
         }
     }
 
     mutating func integer(_ value: String?, _ path: String, range: ClosedRange<Int>) {
         guard let text = value?.trimmed, !text.isEmpty else { return }
         guard let number = Int(text), range.contains(number) else {
-            error(path, "number_invalid",
+            warning(path, "number_invalid",
                   vi: "Giá trị \(text) phải là số nguyên từ \(range.lowerBound) đến \(range.upperBound).",
                   en: "The value \(text) must be an integer from \(range.lowerBound) to \(range.upperBound).")
             return
@@ -142,20 +181,25 @@ private struct Rules {
         email(organization.email, path + "/Email")
     }
 
-    /// A document id well formed, with a real date; returns its parts.
+    /// A document id in its three parts; returns them. `routing` marks ids the hub routes on
+    /// (the message's own, the target of a revocation, update or replacement, the document a
+    /// status answers): one that is missing or has no agency part is an error there. The date
+    /// part is only ever a warning: the hub matches ids as opaque keys, and the VPCP SDK's own
+    /// sample carries a 30 February.
     @discardableResult
-    mutating func documentId(_ value: String?, _ path: String, required isRequired: Bool) -> DocumentIdParts? {
+    mutating func documentId(_ value: String?, _ path: String, required isRequired: Bool, routing: Bool = true) -> DocumentIdParts? {
         let text = isRequired ? required(value, path) : value?.trimmed
         guard let text, !text.isEmpty else { return nil }
         guard let parts = DocumentIdParts(text) else {
-            error(path, "document_id_malformed",
-                  vi: "Mã văn bản \(text) phải có dạng <mã cơ quan>,<yyyy/MM/dd>,<số>/<ký hiệu>.",
-                  en: "The document id \(text) must read <agency code>,<yyyy/MM/dd>,<number>/<notation>.")
+            add(routing ? .error : .warning, path, "document_id_malformed",
+                vi: "Mã văn bản \(text) phải có dạng <mã cơ quan>,<yyyy/MM/dd>,<số>/<ký hiệu>.",
+                en: "The document id \(text) must read <agency code>,<yyyy/MM/dd>,<number>/<notation>.")
             return nil
         }
         if !EdXMLTime.isValidDate(parts.date) {
-            error(path, "document_id_date_invalid", vi: "Ngày trong mã văn bản \(text) không hợp lệ.",
-                  en: "The date inside the document id \(text) is not valid.")
+            warning(path, "document_id_date_invalid",
+                    vi: "Ngày trong mã văn bản \(text) không phải ngày có thật; mã được dùng nguyên văn.",
+                    en: "The date inside the document id \(text) is not a real date; the id is used as it is.")
         }
         return parts
     }
@@ -176,38 +220,41 @@ private struct Rules {
             organization(to, path)
             let code = to.organId.trimmed
             if !code.isEmpty, !seen.insert(code).inserted {
-                error(path + "/OrganId", "recipient_duplicate", vi: "Nơi nhận \(code) bị lặp.",
-                      en: "The recipient \(code) is listed twice.")
+                // The hub delivers once per agency whatever the list says.
+                warning(path + "/OrganId", "recipient_duplicate", vi: "Nơi nhận \(code) bị lặp.",
+                        en: "The recipient \(code) is listed twice.")
             }
             if code == header.from.organId.trimmed, !code.isEmpty {
                 warning(path + "/OrganId", "recipient_is_sender", vi: "Cơ quan gửi cũng là nơi nhận.",
                         en: "The sender is also a recipient.")
             }
         }
-        let number = required(header.code?.codeNumber, h + "/Code/CodeNumber")
-        let notation = required(header.code?.codeNotation, h + "/Code/CodeNotation")
-        let promulgated = required(header.promulgationInfo?.promulgationDate, h + "/PromulgationInfo/PromulgationDate")
+        let number = expected(header.code?.codeNumber, h + "/Code/CodeNumber")
+        let notation = expected(header.code?.codeNotation, h + "/Code/CodeNotation")
+        let promulgated = expected(header.promulgationInfo?.promulgationDate, h + "/PromulgationInfo/PromulgationDate")
         date(promulgated, h + "/PromulgationInfo/PromulgationDate")
-        _ = required(header.documentType?.typeName, h + "/DocumentType/TypeName")
-        _ = required(header.subject, h + "/Subject")
+        _ = expected(header.documentType?.typeName, h + "/DocumentType/TypeName")
+        _ = expected(header.subject, h + "/Subject")
         date(header.dueDate, h + "/DueDate")
         if let other = header.otherInfo {
             integer(other.priority, h + "/OtherInfo/Priority", range: 0...4)
             integer(other.promulgationAmount, h + "/OtherInfo/PromulgationAmount", range: 0...1_000_000)
             integer(other.pageAmount, h + "/OtherInfo/PageAmount", range: 0...1_000_000)
             if let direction = other.direction?.trimmed, !direction.isEmpty, !["true", "false", "0", "1"].contains(direction) {
-                error(h + "/OtherInfo/Direction", "boolean_invalid", vi: "Direction phải là true hoặc false.",
-                      en: "Direction must be true or false.")
+                warning(h + "/OtherInfo/Direction", "boolean_invalid", vi: "Direction phải là true hoặc false.",
+                        en: "Direction must be true or false.")
             }
         }
         integer(header.steeringType, h + "/SteeringType", range: 0...9)
         for (index, response) in header.responseFor.enumerated() {
             let path = "\(h)/ResponseFor[\(index + 1)]"
-            agencyCode(response.organId, path + "/OrganId", required: false)
+            agencyCode(response.organId, path + "/OrganId", required: false, routing: false)
             date(response.promulgationDate, path + "/PromulgationDate")
-            documentId(response.documentId, path + "/DocumentId", required: false)
+            documentId(response.documentId, path + "/DocumentId", required: false, routing: false)
         }
-        // The id must name this document: its sender, number and notation.
+        // The id must name this document's sender: statuses find their document by it, so an id
+        // naming another agency would take that agency's statuses. Its number and notation only
+        // describe the document.
         if let parts = documentId(header.documentId, h + "/DocumentId", required: true) {
             let from = header.from.organId.trimmed
             if !from.isEmpty, parts.organId != from {
@@ -216,9 +263,9 @@ private struct Rules {
                       en: "The document id names agency \(parts.organId), not the sender \(from).")
             }
             if let number, let notation, parts.codeNumber != number || parts.codeNotation != notation {
-                error(h + "/DocumentId", "document_id_mismatch",
-                      vi: "Mã văn bản ghi số/ký hiệu \(parts.codeNumber)/\(parts.codeNotation), khác \(number)/\(notation).",
-                      en: "The document id has number/notation \(parts.codeNumber)/\(parts.codeNotation), not \(number)/\(notation).")
+                warning(h + "/DocumentId", "document_id_code_differs",
+                        vi: "Mã văn bản ghi số/ký hiệu \(parts.codeNumber)/\(parts.codeNotation), khác \(number)/\(notation).",
+                        en: "The document id has number/notation \(parts.codeNumber)/\(parts.codeNotation), not \(number)/\(notation).")
             }
             // A warning only: the Government Office SDK's own sample differs here.
             if let promulgated, EdXMLTime.isValidDate(promulgated), parts.date != promulgated {
@@ -229,22 +276,29 @@ private struct Rules {
         }
         for (index, trace) in document.traces.enumerated() {
             let path = "TraceHeaderList/TraceHeader[\(index + 1)]"
-            agencyCode(trace.organId, path + "/OrganId", required: false)
+            agencyCode(trace.organId, path + "/OrganId", required: false, routing: false)
             timestamp(trace.timestamp, path + "/Timestamp")
         }
-        checkBusiness(document.business)
+        checkBusiness(document.business, headerDocumentId: header.documentId)
         checkAttachments(document)
         checkSignature(document)
     }
 
-    mutating func checkBusiness(_ business: Business?) {
+    mutating func checkBusiness(_ business: Business?, headerDocumentId: String?) {
         let b = "TraceHeaderList/Bussiness"
+        // Without a type the message is a new document (RoutingInfo): a revocation or update
+        // that lost its block cannot pass for one, its DocumentId is taken already.
         guard let business else {
-            error(b, "required_missing", vi: "Thiếu khối Bussiness (loại nghiệp vụ văn bản).",
-                  en: "The Bussiness block (what the message does) is missing.")
+            warning(b, "business_missing", vi: "Thiếu khối Bussiness; gói tin được coi là văn bản mới.",
+                    en: "The Bussiness block is missing; the message is taken as a new document.")
             return
         }
-        guard let raw = required(business.businessDocType, b + "/BussinessDocType") else { return }
+        guard let raw = business.businessDocType?.trimmed, !raw.isEmpty else {
+            warning(b + "/BussinessDocType", "business_missing",
+                    vi: "Thiếu BussinessDocType; gói tin được coi là văn bản mới.",
+                    en: "BussinessDocType is missing; the message is taken as a new document.")
+            return
+        }
         guard let type = BusinessDocType(rawValue: raw) else {
             error(b + "/BussinessDocType", "business_doc_type_invalid",
                   vi: "BussinessDocType phải là 0 (mới), 1 (thu hồi), 2 (cập nhật) hoặc 3 (thay thế).",
@@ -253,16 +307,19 @@ private struct Rules {
         }
         switch type {
         case .new:
-            if let id = business.documentId?.trimmed, !id.isEmpty, DocumentIdParts(id) == nil || !EdXMLTime.isValidDate(DocumentIdParts(id)?.date ?? "") {
-                warning(b + "/DocumentId", "document_id_malformed",
-                        vi: "Mã văn bản trong khối Bussiness không hợp lệ: \(id).",
-                        en: "The document id in the Bussiness block is malformed: \(id).")
+            // Nothing routes on it (the SDK's sample has a 30 February here).
+            documentId(business.documentId, b + "/DocumentId", required: false, routing: false)
+        case .revocation, .update:
+            // The VPCP SDK names the target only in MessageHeader/DocumentId (its revocation
+            // sample has no Bussiness/DocumentId); RoutingInfo falls back to it the same way.
+            if let id = business.documentId?.trimmed, !id.isEmpty {
+                documentId(id, b + "/DocumentId", required: false)
+            } else if let own = headerDocumentId?.trimmed, !own.isEmpty {
+                warning(b + "/DocumentId", "target_document_id_missing",
+                        vi: "Không có Bussiness/DocumentId; văn bản được thu hồi/cập nhật là \(own) (MessageHeader/DocumentId).",
+                        en: "No Bussiness/DocumentId; the revoked or updated document is \(own) (MessageHeader/DocumentId).")
             }
-        case .revocation:
-            documentId(business.documentId, b + "/DocumentId", required: true)
-        case .update:
-            documentId(business.documentId, b + "/DocumentId", required: true)
-            checkUpdate(business.businessDocumentInfo, b + "/BussinessDocumentInfo")
+            if type == .update { checkUpdate(business.businessDocumentInfo, b + "/BussinessDocumentInfo") }
         case .replacement:
             let list = business.replacementInfoList ?? []
             if list.isEmpty {
@@ -274,7 +331,7 @@ private struct Rules {
                 let path = "\(b)/ReplacementInfoList/ReplacementInfo[\(index + 1)]"
                 documentId(item.documentId, path + "/DocumentId", required: true)
                 for (organIndex, organ) in item.organIds.enumerated() {
-                    agencyCode(organ, "\(path)/OrganIdList/OrganId[\(organIndex + 1)]")
+                    agencyCode(organ, "\(path)/OrganIdList/OrganId[\(organIndex + 1)]", routing: false)
                 }
             }
         }
@@ -282,21 +339,22 @@ private struct Rules {
     }
 
     mutating func checkUpdate(_ info: BusinessDocumentInfo?, _ path: String) {
+        // Without it the update goes to the addressed recipients, no receiver changes.
         guard let info else {
-            error(path, "required_missing", vi: "Văn bản cập nhật phải có BussinessDocumentInfo.",
-                  en: "An update needs BussinessDocumentInfo.")
+            warning(path, "element_missing", vi: "Văn bản cập nhật nên có BussinessDocumentInfo.",
+                    en: "An update should carry BussinessDocumentInfo.")
             return
         }
         for (value, name) in [(info.documentInfo, "DocumentInfo"), (info.documentReceiver, "DocumentReceiver")] {
             if let text = value?.trimmed, !text.isEmpty, text != "0", text != "1" {
-                error("\(path)/\(name)", "flag_invalid", vi: "\(name) phải là 0 hoặc 1.", en: "\(name) must be 0 or 1.")
+                warning("\(path)/\(name)", "flag_invalid", vi: "\(name) phải là 0 hoặc 1.", en: "\(name) must be 0 or 1.")
             }
         }
         let receivers = info.receivers ?? []
         if info.documentReceiver?.trimmed == "1", receivers.isEmpty {
-            error(path + "/ReceiverList", "required_missing",
-                  vi: "Đã báo thay đổi nơi nhận (DocumentReceiver=1) nhưng danh sách nơi nhận trống.",
-                  en: "DocumentReceiver=1 announces a receiver change, but the receiver list is empty.")
+            warning(path + "/ReceiverList", "element_missing",
+                    vi: "Đã báo thay đổi nơi nhận (DocumentReceiver=1) nhưng danh sách nơi nhận trống.",
+                    en: "DocumentReceiver=1 announces a receiver change, but the receiver list is empty.")
         }
         var seen = Set<String>()
         for (index, receiver) in receivers.enumerated() {
@@ -310,35 +368,37 @@ private struct Rules {
             }
             let code = receiver.organId?.trimmed ?? ""
             if !code.isEmpty, !seen.insert(code).inserted {
-                error(rp + "/OrganId", "recipient_duplicate", vi: "Nơi nhận \(code) bị lặp trong danh sách cập nhật.",
-                      en: "The receiver \(code) appears twice in the update.")
+                warning(rp + "/OrganId", "recipient_duplicate", vi: "Nơi nhận \(code) bị lặp trong danh sách cập nhật.",
+                        en: "The receiver \(code) appears twice in the update.")
             }
         }
     }
 
+    /// The manifest and the attachments: the hub forwards the bytes whatever they list, so a
+    /// mismatch is flagged, not refused; content that is not base64 is (the reader's error).
     mutating func checkAttachments(_ document: DocumentMessage) {
         var manifestIDs: [String: Int] = [:]
         for (index, reference) in document.manifest.enumerated() {
             let path = "edXMLBody/edXMLManifest/Reference[\(index + 1)]"
-            guard let id = required(reference.contentId, path + "/ContentId") else { continue }
+            guard let id = expected(reference.contentId, path + "/ContentId") else { continue }
             if manifestIDs[id] != nil {
-                error(path + "/ContentId", "content_id_duplicate", vi: "ContentId \(id) bị lặp trong danh mục.",
-                      en: "ContentId \(id) is listed twice in the manifest.")
+                warning(path + "/ContentId", "content_id_duplicate", vi: "ContentId \(id) bị lặp trong danh mục.",
+                        en: "ContentId \(id) is listed twice in the manifest.")
             }
             manifestIDs[id] = index
         }
         var attachmentIDs = Set<String>()
         for (index, attachment) in document.attachments.enumerated() {
             let path = "AttachmentEncoded/Attachment[\(index + 1)]"
-            guard let id = required(attachment.contentId, path + "/ContentId") else { continue }
+            guard let id = expected(attachment.contentId, path + "/ContentId") else { continue }
             if !attachmentIDs.insert(id).inserted {
-                error(path + "/ContentId", "content_id_duplicate", vi: "Hai tệp đính kèm cùng ContentId \(id).",
-                      en: "Two attachments share ContentId \(id).")
+                warning(path + "/ContentId", "content_id_duplicate", vi: "Hai tệp đính kèm cùng ContentId \(id).",
+                        en: "Two attachments share ContentId \(id).")
             }
             if manifestIDs[id] == nil {
-                error(path + "/ContentId", "attachment_orphaned",
-                      vi: "Tệp đính kèm \(id) không có trong danh mục (edXMLManifest).",
-                      en: "Attachment \(id) is not listed in the manifest (edXMLManifest).")
+                warning(path + "/ContentId", "attachment_orphaned",
+                        vi: "Tệp đính kèm \(id) không có trong danh mục (edXMLManifest).",
+                        en: "Attachment \(id) is not listed in the manifest (edXMLManifest).")
             }
             if let content = attachment.content, content.isEmpty {
                 warning(path + "/ContentTransferEncoded", "attachment_empty", vi: "Tệp đính kèm \(id) rỗng.",
@@ -346,9 +406,9 @@ private struct Rules {
             }
         }
         for (id, index) in manifestIDs.sorted(by: { $0.value < $1.value }) where !attachmentIDs.contains(id) {
-            error("edXMLBody/edXMLManifest/Reference[\(index + 1)]/ContentId", "attachment_missing",
-                  vi: "Danh mục nêu tệp \(id) nhưng không có tệp đính kèm tương ứng.",
-                  en: "The manifest lists \(id) but no attachment carries it.")
+            warning("edXMLBody/edXMLManifest/Reference[\(index + 1)]/ContentId", "attachment_missing",
+                    vi: "Danh mục nêu tệp \(id) nhưng không có tệp đính kèm tương ứng.",
+                    en: "The manifest lists \(id) but no attachment carries it.")
         }
     }
 
@@ -374,10 +434,12 @@ private struct Rules {
         let h = "MessageHeader"
         organization(status.from, h + "/From")
         let r = h + "/ResponseFor"
-        agencyCode(status.responseFor.organId, r + "/OrganId")
+        // Routed on for 13 (the receiver asked to give the document back), checked against the
+        // document's sender for the others.
+        agencyCode(status.responseFor.organId, r + "/OrganId", required: status.status == .revokeRequest)
         date(status.responseFor.promulgationDate, r + "/PromulgationDate")
         let parts = documentId(status.responseFor.documentId, r + "/DocumentId", required: true)
-        _ = required(status.timestamp, h + "/Timestamp")
+        _ = expected(status.timestamp, h + "/Timestamp")
         timestamp(status.timestamp, h + "/Timestamp")
         if let staff = status.staffInfo { email(staff.email, h + "/StaffInfo/Email") }
         guard let code = required(status.statusCode, h + "/StatusCode") else { return }

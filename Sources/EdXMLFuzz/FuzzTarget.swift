@@ -10,6 +10,8 @@ func fuzzOne(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     limits.xml.maxDocumentBytes = 1 << 20
     guard let parsed = try? EdXMLReader.read(data, limits: limits) else { return 0 }
     _ = parsed.validate()
+    // What the hub routes on is read from any message the codec accepts (refused or not, never a crash).
+    _ = try? RoutingInfo(parsed.message)
     if let written = try? EdXMLWriter.write(parsed.message), let again = try? EdXMLReader.read(written),
        again.message != parsed.message {
         fatalError("round trip changed the message")

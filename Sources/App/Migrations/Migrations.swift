@@ -20,6 +20,7 @@ enum GovMigrations {
         app.migrations.add(M0011_CreateCalendar())       // the work and meeting calendar: rooms, entries, participants, feed tokens
         app.migrations.add(M0012_CreateWorkFiles())      // work files: files of a year, their documents, the list fixed at closing
         app.migrations.add(M0016_HardenAccounts())       // sessions name their user (ended on reset/lock/roles); the anonymous-form CSRF key
+        app.migrations.add(M0019_EdXMLWarningsAndRefusedIntake()) // edXML warnings kept with hub messages; office intake refused for its signature
     }
 }
 

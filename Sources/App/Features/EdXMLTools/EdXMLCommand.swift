@@ -22,7 +22,8 @@ struct EdXMLTool: ParsableCommand {
         }
     }
 
-    /// `validate FILE…`: exit 0 only when every file is valid.
+    /// `validate FILE…`: exit 0 when no file has an error (warnings are printed: the hub accepts
+    /// such a message and keeps them with it), 1 otherwise.
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Kiểm tra gói tin / validate messages")
 

@@ -292,6 +292,15 @@ struct HubAdminController: RouteCollection {
         var statuses: [StatusCell]
     }
 
+    /// One codec warning kept with the message: its stable code, a label in the page's language,
+    /// where it is and what the codec said.
+    struct WarningRow: Encodable {
+        var code: String
+        var label: String
+        var path: String
+        var message: String
+    }
+
     struct TraceBody: Encodable {
         var id: String
         var seq: Int64
@@ -312,6 +321,7 @@ struct HubAdminController: RouteCollection {
         var purged: String?
         var rootId: String?
         var receipt: String
+        var warnings: [WarningRow]
         var deliveries: [DeliveryRow]
         var matrixDocumentId: String
         var matrix: [MatrixRow]
@@ -390,6 +400,12 @@ struct HubAdminController: RouteCollection {
             size: message.size, accepted: Self.time(message.acceptedMs) ?? "", settled: Self.time(message.settledMs),
             purged: Self.time(message.purgedMs),
             rootId: message.rootId.map { $0.uuidString.lowercased() }, receipt: Self.pretty(receipt),
+            warnings: message.warningIssues.map { issue in
+                let key = "edxml.warning.\(issue.code)"
+                let label = req.t(key)
+                return WarningRow(code: issue.code, label: label == key ? issue.code : label, path: issue.path,
+                                  message: req.language == .vi ? issue.vi : issue.en)
+            },
             deliveries: deliveryRows, matrixDocumentId: root.documentId, matrix: matrix,
             related: related.map { messageRow(req, $0) })
         return try await req.renderPage("admin/hub_message", title: "hub.trace.title", body)

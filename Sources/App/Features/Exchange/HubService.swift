@@ -39,10 +39,16 @@ struct HubService: Sendable {
         var acceptedMs: Int64
         var settledMs: Int64?
         var purgedMs: Int64?
+        /// The codec's warnings about the message as accepted (JSON list of `EdXMLIssue`); nil when none.
+        var warnings: String?
 
         var recipientCodes: [String] { (try? JSONDecoder().decode([String].self, from: Data(recipients.utf8))) ?? [] }
+        var warningIssues: [EdXMLIssue] {
+            warnings.flatMap { try? JSONDecoder().decode([EdXMLIssue].self, from: Data($0.utf8)) } ?? []
+        }
         static let columns = ["id", "seq", "kind", "business_type", "sender_code", "sender_system", "document_id", "subject",
-                              "status_code", "root_id", "recipients", "sha256", "size", "accepted_ms", "settled_ms", "purged_ms"]
+                              "status_code", "root_id", "recipients", "sha256", "size", "accepted_ms", "settled_ms", "purged_ms",
+                              "warnings"]
     }
 
     /// One recipient's copy of a message on its way.
@@ -104,10 +110,13 @@ struct HubService: Sendable {
         } catch {
             throw HubError.edxml(error.code, vi: error.vi, en: error.en)
         }
+        // Refused only for what cannot be routed; every other deviation travels on as a warning
+        // kept with the message (docs/edxml.md).
         let report = parsed.validate()
         if let first = report.errors.first {
             throw HubError.edxml("edxml_invalid", vi: "\(first.path): \(first.vi)", en: "\(first.path): \(first.en)")
         }
+        let warnings = Self.warningsJSON(report.warnings)
         let routing: RoutingInfo
         do {
             routing = try RoutingInfo(parsed.message)
@@ -148,7 +157,7 @@ struct HubService: Sendable {
                     senderCode: routing.sender, senderSystem: systemID, documentId: routing.documentId,
                     subject: routing.subject.map { String($0.prefix(500)) }, statusCode: routing.statusCode?.rawValue,
                     rootId: plan.rootID, recipients: Self.json(plan.deliverTo), sha256: sha, size: Int64(data.count),
-                    acceptedMs: now, settledMs: nil, purgedMs: nil)
+                    acceptedMs: now, settledMs: nil, purgedMs: nil, warnings: warnings)
                 var receiptJSON = ""
                 let entry = try await ChainedLog.evidence.append(on: tx) { seq in
                     message.seq = seq
@@ -213,8 +222,14 @@ struct HubService: Sendable {
                     SQLBind(message.senderCode), SQLBind(message.senderSystem), SQLBind(message.documentId),
                     SQLBind(message.subject), SQLBind(message.statusCode), SQLBind(message.rootId),
                     SQLBind(message.recipients), SQLBind(message.sha256), SQLBind(message.size), SQLBind(message.acceptedMs),
-                    SQLBind(payload), SQLBind(receiptJSON), SQLBind(Data(receiptCMS)))
+                    SQLBind(message.warnings), SQLBind(payload), SQLBind(receiptJSON), SQLBind(Data(receiptCMS)))
             .run()
+    }
+
+    /// The warnings as stored: nil when there are none, so that most rows carry nothing.
+    static func warningsJSON(_ issues: [EdXMLIssue]) -> String? {
+        guard !issues.isEmpty, let data = try? JSONEncoder().encode(issues) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func json(_ codes: [String]) -> String {

@@ -15,11 +15,19 @@ extension OfficeService {
         case refused(String)
     }
 
-    /// Takes in a message the hub delivered to `agency`. A new document is stored as arrived and
-    /// answers 01; one that fails validation or its signature check is kept for audit as rejected and
-    /// answers 02 with the reason. A status about a sent document fills its recipient matrix; a
-    /// revocation (13, or a revocation document) waits for the clerk's 15/16. Fetching the same
-    /// hub message again changes nothing.
+    /// Takes in a message the hub delivered to `agency`. Nothing is trusted because the hub
+    /// relayed it (the hub may be remote, over plain HTTP): `signature` is the verdict on the
+    /// message's own signature against the seal of the agency it claims to come from, and every
+    /// kind of message needs an acceptable one.
+    ///
+    /// A new document is stored as arrived and answers 01; one that fails validation or its
+    /// signature check is kept for audit as rejected and answers 02 with the reason. A revocation
+    /// or update that fails its check is not applied: it is kept for audit with the reason, the
+    /// document concerned answers 16 (the workflow's refusal of a revocation or update; a 02 would
+    /// refuse the original document) and the hub is told it failed. A status that fails is not
+    /// applied, kept for audit and acknowledged as failed. A status about a sent document fills
+    /// its recipient matrix; a revocation (13, or a revocation document) waits for the clerk's
+    /// 15/16. Fetching the same hub message again changes nothing.
     func intake(hubMessageID: UUID, bytes: Data, agency: String, signature: SignatureReport?,
                 today: CivilDate = CivilDate.today()) async throws -> Intake {
         do {
@@ -28,6 +36,21 @@ extension OfficeService {
             // Another node stored the same hub message (or status) a moment earlier: it is in.
             return .done
         }
+    }
+
+    /// The fields of the incoming register (Decree 30/2020) a document must carry to be
+    /// registered; the codec only warns when they are missing.
+    static let registerFields: Set<String> = [
+        "MessageHeader/Code/CodeNumber", "MessageHeader/Code/CodeNotation", "MessageHeader/PromulgationInfo/PromulgationDate",
+        "MessageHeader/DocumentType/TypeName", "MessageHeader/Subject",
+    ]
+
+    /// Why `signature` does not let the message in; nil when it does.
+    static func signatureProblem(_ signature: SignatureReport?) -> String? {
+        guard let signature else { return "signature_not_checked: chữ ký số chưa được kiểm tra / the signature was not checked" }
+        guard !signature.isAcceptable else { return nil }
+        return "\(signature.code ?? "signature_invalid"): \(signature.messageVI ?? "chữ ký số không hợp lệ")"
+            + (signature.messageEN.map { " / \($0)" } ?? "")
     }
 
     private func intakeOnce(hubMessageID: UUID, bytes: Data, agency: String, signature: SignatureReport?,
@@ -39,26 +62,92 @@ extension OfficeService {
             return .refused("edXML không đọc được / unreadable edXML: \(error.code)")
         }
         let hubID = hubMessageID.uuidString.lowercased()
+        let unverified = Self.signatureProblem(signature)
         switch parsed.message {
         case .status(let status):
+            if let unverified {
+                return try await refuse(parsed.message, bytes: bytes, hubID: hubID, agency: agency, reason: unverified)
+            }
             return try await intakeStatus(status, hubID: hubID, agency: agency)
         case .document(let message):
             let type = message.business?.docType ?? .new
             switch type {
-            case .revocation:
-                return try await intakeRevocation(documentID: message.header.documentId, from: message.header.from.organId,
-                                                  reason: message.business?.businessDocReason, agency: agency)
-            case .update:
-                return try await intakeUpdate(message, agency: agency)
+            case .revocation, .update:
+                if let unverified {
+                    return try await refuse(parsed.message, bytes: bytes, hubID: hubID, agency: agency, reason: unverified)
+                }
+                let target = Self.target(of: message)
+                if type == .revocation {
+                    return try await intakeRevocation(documentID: target, from: message.header.from.organId,
+                                                      reason: message.business?.businessDocReason, agency: agency)
+                }
+                return try await intakeUpdate(message, target: target, agency: agency)
             case .new, .replacement:
                 let report = parsed.validate()
                 var problems = report.errors.map { "\($0.code): \($0.vi)" }
-                if let signature, !signature.isAcceptable {
-                    problems.append("\(signature.code ?? "signature_invalid"): \(signature.messageVI ?? "chữ ký số không hợp lệ")")
-                }
+                problems += report.warnings.filter { $0.code == "element_missing" && Self.registerFields.contains($0.path) }
+                    .map { "\($0.code): \($0.vi)" }
+                if let unverified { problems.append(unverified) }
                 return try await intakeDocument(message, bytes: bytes, hubID: hubID, agency: agency, problems: problems,
                                                 replacement: type == .replacement, today: today)
             }
+        }
+    }
+
+    /// The document a revocation or update is about, as the hub routed it: `Bussiness/DocumentId`,
+    /// or `MessageHeader/DocumentId` as the VPCP SDK sends it.
+    static func target(of message: DocumentMessage) -> String? {
+        (try? RoutingInfo(.document(message)))?.targetDocumentId ?? message.header.documentId
+    }
+
+    /// Keeps a revocation, update or status whose signature failed, with its bytes and the reason,
+    /// without applying it; a refused revocation or update answers 16 about the document concerned.
+    private func refuse(_ message: EdXMLMessage, bytes: Data, hubID: String, agency: String, reason: String) async throws -> Intake {
+        let actor = OfficeActor.worker(agency: agency)
+        let reason = String(reason.prefix(900))
+        return try await db.atomically { tx in
+            if let earlier = try await OfficeRefusedMessage.query(on: tx).filter(\.$agencyCode == agency)
+                .filter(\.$hubMessageID == hubID).first() {
+                return .refused(earlier.reason)
+            }
+            let row = OfficeRefusedMessage()
+            row.agencyCode = agency
+            row.hubMessageID = hubID
+            row.reason = reason
+            row.edxml = bytes
+            var answered: OfficeDocument?
+            var change = "update"
+            switch message {
+            case .status(let status):
+                row.kind = "status"
+                row.statusCode = status.statusCode
+                row.senderCode = status.from.organId
+                row.documentID = status.responseFor.documentId
+            case .document(let document):
+                row.kind = "document"
+                row.businessType = document.business?.businessDocType
+                row.senderCode = document.header.from.organId
+                row.documentID = Self.target(of: document)
+                if document.business?.docType == .revocation { change = "revocation" }
+                if let id = row.documentID {
+                    answered = try await OfficeDocument.query(on: tx).filter(\.$agencyCode == agency)
+                        .filter(\.$direction == .incoming).filter(\.$edxmlDocumentID == id)
+                        .filter(\.$senderCode == row.senderCode).first()
+                }
+            }
+            try await row.create(on: tx)
+            try await AuditLog.append("office.intake_refused", entity: "office_refused_message",
+                                      id: row.id?.uuidString.lowercased(),
+                                      details: ["hub_message": hubID, "kind": row.kind, "sender": row.senderCode,
+                                                "document_id": row.documentID ?? "", "status_code": row.statusCode ?? "",
+                                                "business_type": row.businessType ?? "", "reason": String(reason.prefix(200))],
+                                      agencyCode: agency, by: actor.audit, on: tx)
+            if let doc = answered {
+                try await Self.record(doc, "incoming.\(change)_refused", note: reason, by: actor, on: tx)
+                try await Self.enqueueStatus(.revokeRefused, for: doc, description: "Không áp dụng / not applied: " + reason,
+                                             by: actor, on: tx)
+            }
+            return .refused(reason)
         }
     }
 
@@ -188,8 +277,8 @@ extension OfficeService {
         }
     }
 
-    private func intakeUpdate(_ message: DocumentMessage, agency: String) async throws -> Intake {
-        guard let documentID = message.header.documentId else { return .refused("Văn bản cập nhật thiếu mã / update without a document id") }
+    private func intakeUpdate(_ message: DocumentMessage, target: String?, agency: String) async throws -> Intake {
+        guard let documentID = target else { return .refused("Văn bản cập nhật thiếu mã / update without a document id") }
         let actor = OfficeActor.worker(agency: agency)
         return try await db.atomically { tx in
             guard let doc = try await OfficeDocument.query(on: tx).filter(\.$agencyCode == agency)

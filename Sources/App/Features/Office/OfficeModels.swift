@@ -185,3 +185,28 @@ final class OfficeOutboxItem: Model, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     init() {}
 }
+
+/// A revocation, update or status the office did not apply because its signature did not verify
+/// against the sender's seal: the bytes as fetched and the reason, for audit. (A refused new or
+/// replacement document is kept as a rejected `OfficeDocument` instead.)
+final class OfficeRefusedMessage: Model, @unchecked Sendable {
+    static let schema = "office_refused_messages"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "agency_code") var agencyCode: String
+    @Field(key: "hub_message_id") var hubMessageID: String
+    /// `document` (revocation or update) or `status`.
+    @Field(key: "kind") var kind: String
+    /// `BussinessDocType` of a document, as sent.
+    @OptionalField(key: "business_type") var businessType: String?
+    @OptionalField(key: "status_code") var statusCode: String?
+    /// The agency the message claims to come from.
+    @Field(key: "sender_code") var senderCode: String
+    /// The document it is about.
+    @OptionalField(key: "document_id") var documentID: String?
+    @Field(key: "reason") var reason: String
+    @Field(key: "edxml") var edxml: Data
+    @Timestamp(key: "refused_at", on: .create) var refusedAt: Date?
+
+    init() {}
+}

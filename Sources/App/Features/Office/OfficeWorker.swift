@@ -134,13 +134,26 @@ final class OfficeWorker: LifecycleHandler, Sendable {
 
     static func take(_ item: InboxItem, link: Link, app: Application, agency: String) async throws {
         let fetched = try await link.client.fetch(item.messageID)
-        let signature: SignatureReport? = item.kind == .document
-            ? try await app.signatureCheck.check(fetched.bytes, sender: item.sender) : nil
+        // Every message is verified here, statuses and revocations too: the hub may be remote
+        // over plain HTTP, and what it relays is only as good as the sender's own seal.
+        let signature = try await app.signatureCheck.check(fetched.bytes, sender: claimedSender(fetched.bytes) ?? item.sender)
         let outcome = try await app.office.intake(hubMessageID: item.messageID, bytes: fetched.bytes, agency: agency,
                                                   signature: signature)
         switch outcome {
         case .done: _ = try await link.client.acknowledge(item.messageID, outcome: .done)
-        case .refused(let reason): _ = try await link.client.acknowledge(item.messageID, outcome: .failed(reason: String(reason.prefix(900))))
+        case .refused(let reason):
+            app.logger.warning("office intake \(agency): hub message \(item.messageID) refused: \(reason)")
+            _ = try await link.client.acknowledge(item.messageID, outcome: .failed(reason: String(reason.prefix(900))))
+        }
+    }
+
+    /// The agency the message itself says it comes from (`From/OrganId`): the seal must be that
+    /// agency's, whatever the hub's inbox entry says.
+    static func claimedSender(_ bytes: Data) -> String? {
+        switch (try? EdXMLReader.read(bytes))?.message {
+        case .document(let document)?: document.header.from.organId.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .status(let status)?: status.from.organId.trimmingCharacters(in: .whitespacesAndNewlines)
+        case nil: nil
         }
     }
 
