@@ -227,6 +227,8 @@ let package = Package(
                 "XMLSecurity",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "VaporTesting", package: "vapor"),
+                // Requests over a real loopback socket (a peer address), redirects not followed.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

@@ -62,6 +62,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // Commands
     app.asyncCommands.use(AgenciesCommand(), as: "agencies")
     app.asyncCommands.use(AuditCommand(), as: "audit")
+    app.asyncCommands.use(BackupCommand(), as: "backup")
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(OfficeCommand(), as: "office")
@@ -111,7 +112,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     } else if case .sqliteFile = config.database, needsDatabase(app) {
         // Commands on the embedded file work on a migrated database too.
         try await DatabaseSetup.tuneSQLite(app)
-        if config.autoMigrate, !isMigrateCommand(app) { try await app.autoMigrate() }
+        // A backup copies the file as it is: it never migrates what it copies.
+        if config.autoMigrate, !isMigrateCommand(app), !isBackupCommand(app) { try await app.autoMigrate() }
     }
 }
 
@@ -124,6 +126,10 @@ private func isServeCommand(_ app: Application) -> Bool {
 /// The codec's and the signer's commands work on files only.
 private func needsDatabase(_ app: Application) -> Bool {
     !["edxml", "sign", "client"].contains(app.environment.arguments.dropFirst().first ?? "")
+}
+
+private func isBackupCommand(_ app: Application) -> Bool {
+    app.environment.arguments.dropFirst().first == "backup"
 }
 
 private func isMigrateCommand(_ app: Application) -> Bool {

@@ -49,7 +49,8 @@ struct AuthTests {
 
     @Test func cookieIsSecureBehindATrustedHTTPSProxy() async throws {
         try await withTestApp(adjust: { $0.trustProxy = true }) { app in
-            let response = try await app.testing().sendRequest(.GET, "/login", headers: ["X-Forwarded-Proto": "https"])
+            // Over a real loopback socket: the scheme header counts only from a trusted proxy's address.
+            let response = try await sendOverLoopback(app, "/login", headers: ["X-Forwarded-Proto": "https"])
             let cookie = try #require(response.headers.setCookie?[CSRF.cookieName])
             #expect(cookie.isSecure)
             #expect(response.headers.first(name: "Strict-Transport-Security") != nil)
@@ -58,7 +59,8 @@ struct AuthTests {
 
     @Test func hstsFollowsHTTPSAndNotTheCookiePolicy() async throws {
         try await withTestApp(adjust: { $0.trustProxy = true; $0.secureCookies = .never }) { app in
-            let response = try await app.testing().sendRequest(.GET, "/login", headers: ["X-Forwarded-Proto": "https"])
+            // Over a real loopback socket: the scheme header counts only from a trusted proxy's address.
+            let response = try await sendOverLoopback(app, "/login", headers: ["X-Forwarded-Proto": "https"])
             #expect(response.headers.first(name: "Strict-Transport-Security") != nil)
             #expect(response.headers.setCookie?[CSRF.cookieName]?.isSecure == false)
         }
@@ -66,7 +68,7 @@ struct AuthTests {
 
     @Test func theLanguageCookieIsSecureOverHTTPSLikeTheOthers() async throws {
         try await withTestApp(adjust: { $0.trustProxy = true }) { app in
-            let https = try await app.testing().sendRequest(.GET, "/lang/en", headers: ["X-Forwarded-Proto": "https"])
+            let https = try await sendOverLoopback(app, "/lang/en", headers: ["X-Forwarded-Proto": "https"])
             #expect(https.headers.setCookie?["govoffice_lang"]?.isSecure == true)
             let http = try await app.testing().sendRequest(.GET, "/lang/en")
             #expect(http.headers.setCookie?["govoffice_lang"]?.isSecure == false)

@@ -4,6 +4,12 @@ One `govoffice serve` per test session (SQLite in a temporary folder, `demo seed
 bcrypt cost 4, unsigned edXML accepted with a warning so the hub tests need no signatures), on a
 free loopback port. The binary: GOVOFFICE_BIN (default .build/debug/govoffice).
 
+Variants (scripts/test runs each once): GOVOFFICE_TEST_SIGNATURES=production (unsigned refused,
+OCSP hard, the documents signed by their sender); GOVOFFICE_SECURITY_BASE_URL and
+GOVOFFICE_SECURITY_APP_PORT (requests go through a reverse proxy in front of the server, which
+then trusts that proxy's forwarding headers). GOVOFFICE_SECURITY_ARTIFACTS names the folder under
+test-artifacts/ the server log is copied to (default security).
+
 Fixtures made before the tests (World.targets), for agencies G22 and H41:
   users      sec.<g22|h41>.<role> for every role (password secsupport.PASSWORD), and a target
              account sec.<g22|h41>.target (clerk) that the admin routes act on
@@ -53,10 +59,17 @@ def _binary() -> str:
 
 def _build_world(workdir: Path) -> s.World:
     env = s.server_env(workdir)
-    server = s.Server(_binary(), env, workdir)
+    if s.FRONT_PORT:
+        # Behind the proxy of GOVOFFICE_SECURITY_BASE_URL, which connects from 127.0.0.1: only
+        # that address is a trusted proxy, so a test client on another loopback address
+        # (127.0.0.3) is an ordinary client whose forged X-Forwarded-For must not be believed.
+        env.update(GOVOFFICE_TRUST_PROXY="on", GOVOFFICE_TRUSTED_PROXIES="127.0.0.1/32")
+    server = s.Server(_binary(), env, workdir, port=s.APP_PORT)
     world = s.World(server)
     server.cli("demo", "seed")
     server.cli("pki", "demo")
+    if s.PRODUCTION_SIGNATURES:
+        s.set_signer(lambda sender, doc: _sign(server, workdir, sender, doc))
     # The accounts, through the documented command line (GOVOFFICE_NEW_PASSWORD).
     for short, code in AGENCIES.items():
         for role in am.ROLES + ["target"]:
@@ -76,7 +89,7 @@ def _build_world(workdir: Path) -> s.World:
     world.routes_output = server.cli("routes").stdout
     server.start()
 
-    admin = s.Client(server.port, "admin")
+    admin = s.Client(world.port, "admin")
     resp = admin.login("admin", s.DEMO_PASSWORD)
     assert resp.status == 303, resp
     world.admin_token = admin.csrf("/")
@@ -87,7 +100,7 @@ def _build_world(workdir: Path) -> s.World:
     with world.db() as db:
         system_rows = {sid: str(_as_uuid(rid)) for sid, rid in db.execute("SELECT system_id, id FROM agency_systems")}
 
-    api = s.Client(server.port, "api")
+    api = s.Client(world.port, "api")
     t = world.targets
     t["lang"] = {code: "en" for code in AGENCIES.values()}
     t["agency_code"] = {code: code for code in AGENCIES.values()}
@@ -124,7 +137,7 @@ def _build_world(workdir: Path) -> s.World:
     api.close()
     t["calendar_entry"], t["calendar_entry_cancel"] = {}, {}
     for short, code in AGENCIES.items():
-        clerk = s.Client(server.port, f"calendar-{short}")
+        clerk = s.Client(world.port, f"calendar-{short}")
         resp = clerk.login(world.users[("clerk", code)], s.PASSWORD)
         assert resp.status == 303, resp
         token = clerk.csrf("/calendar")
@@ -136,6 +149,15 @@ def _build_world(workdir: Path) -> s.World:
         clerk.close()
     world.admin = admin
     return world
+
+
+def _sign(server: s.Server, workdir: Path, sender: str, doc: bytes) -> bytes:
+    """DOC signed with SENDER's demo seal (`govoffice sign`, the documented command)."""
+    keys = workdir / "pki" / "agencies"
+    src, out = workdir / "unsigned.edxml", workdir / "signed.edxml"
+    src.write_bytes(doc)
+    server.cli("sign", "--key", str(keys / f"{sender}.key"), "--cert", str(keys / f"{sender}.pem"), str(src), str(out))
+    return out.read_bytes()
 
 
 def _as_uuid(raw):
@@ -171,7 +193,7 @@ def world():
         if keep:
             print(f"security suite work folder kept: {workdir}")
         else:
-            art = s.REPO_ROOT / "test-artifacts" / "security"
+            art = s.REPO_ROOT / "test-artifacts" / os.environ.get("GOVOFFICE_SECURITY_ARTIFACTS", "security")
             art.mkdir(parents=True, exist_ok=True)
             log = workdir / "server.log"
             if log.exists():

@@ -10,6 +10,8 @@ import http.client
 import json
 import os
 import re
+import socket
+import ssl
 import subprocess
 import sys
 import urllib.parse
@@ -28,6 +30,46 @@ DEMO_PASSWORD = "GovOffice@2026"
 G22, H41, H37 = "000.00.00.G22", "000.00.00.H41", "000.00.00.H37"
 API = "/api/v1/exchange"
 
+# The suite can run against a reverse proxy in front of the server (scripts/test's nginx stage):
+# GOVOFFICE_SECURITY_BASE_URL=https://127.0.0.1:PORT is where every test request goes, and
+# GOVOFFICE_SECURITY_APP_PORT the port `govoffice serve` is started on behind it (the proxy's
+# upstream). Unset: the tests talk to the server directly over plain HTTP.
+_FRONT = urllib.parse.urlsplit(os.environ.get("GOVOFFICE_SECURITY_BASE_URL", ""))
+FRONT_PORT: int | None = _FRONT.port if _FRONT.hostname else None
+FRONT_TLS = _FRONT.scheme == "https"
+APP_PORT: int | None = int(os.environ["GOVOFFICE_SECURITY_APP_PORT"]) if os.environ.get("GOVOFFICE_SECURITY_APP_PORT") else None
+
+
+# GOVOFFICE_TEST_SIGNATURES=production: the server refuses unsigned messages and checks
+# revocation hard (GOVOFFICE_UNSIGNED=refuse, GOVOFFICE_OCSP=hard), as in production, and the
+# suite's documents are signed with their sender's demo key (set_signer, by conftest).
+PRODUCTION_SIGNATURES = os.environ.get("GOVOFFICE_TEST_SIGNATURES") == "production"
+_signer = None
+
+
+def set_signer(signer) -> None:
+    """SIGNER(sender_code, document_bytes) -> signed bytes, used by build_document from now on."""
+    global _signer
+    _signer = signer
+
+
+def _tls_context() -> ssl.SSLContext:
+    # The proxy's certificate is a throwaway self-signed one made for the run.
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def open_socket(port: int, timeout: float, source: str | None = None) -> socket.socket:
+    """A raw connection to PORT on loopback, TLS when PORT is the HTTPS front (from SOURCE, a
+    loopback address, when given)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
+    if FRONT_TLS and port == FRONT_PORT:
+        sock = _tls_context().wrap_socket(sock)
+    return sock
+
 
 # ---------------------------------------------------------------- the server
 
@@ -35,8 +77,8 @@ API = "/api/v1/exchange"
 class Server(ServerProcess):
     """`govoffice serve` on a free loopback port; the log goes to WORKDIR/server.log."""
 
-    def __init__(self, binary: str, env: dict, workdir: Path):
-        super().__init__(binary, env, workdir / "server.log", cwd=REPO_ROOT, banner=False)
+    def __init__(self, binary: str, env: dict, workdir: Path, port: int | None = None):
+        super().__init__(binary, env, workdir / "server.log", port=port, cwd=REPO_ROOT, banner=False)
         self.workdir = workdir
 
     def cli(self, *args, check=True, extra_env=None) -> subprocess.CompletedProcess:
@@ -112,8 +154,9 @@ def is_login_redirect(resp: Response) -> bool:
 class Client:
     """One keep-alive connection with a cookie jar (the session and language cookies)."""
 
-    def __init__(self, port: int, name: str = "", accept: str | None = None):
+    def __init__(self, port: int, name: str = "", accept: str | None = None, source: str | None = None):
         self.port = port
+        self.source = source
         self.name = name
         self.accept = accept
         self.cookies: dict[str, str] = {}
@@ -123,7 +166,12 @@ class Client:
 
     def _connect(self):
         if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            source = (self.source, 0) if self.source else None
+            if FRONT_TLS and self.port == FRONT_PORT:
+                self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, source_address=source,
+                                                        context=_tls_context())
+            else:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=source)
         return self.conn
 
     def close(self):
@@ -205,13 +253,15 @@ class Client:
 # ---------------------------------------------------------------- edXML
 
 
-def build_document(sender: str, recipients: list[str], tag: str) -> bytes:
-    """An unsigned edXML document from SENDER to RECIPIENTS (the crash test's document: every
-    recipient with H41's contact details, code TAG/CRASH)."""
-    return edxml_document(tag, f"{sender},2026/11/23,{tag}/CRASH", [agency(r, details_of=H41) for r in recipients],
+def build_document(sender: str, recipients: list[str], tag: str, sign: bool = True) -> bytes:
+    """An edXML document from SENDER to RECIPIENTS (the crash test's document: every recipient with
+    H41's contact details, code TAG/CRASH); unsigned, or signed by SENDER in production mode
+    unless SIGN is false."""
+    doc = edxml_document(tag, f"{sender},2026/11/23,{tag}/CRASH", [agency(r, details_of=H41) for r in recipients],
                           "CRASH", f"Thử nghiệm độ bền của trục, văn bản số {tag}",
                           f"Văn bản thử nghiệm số {tag}: trục bị dừng đột ngột trong khi nhận.", f"crash-{tag}.pdf",
                           sender=sender)
+    return _signer(sender, doc) if _signer and sign else doc
 
 
 def unique(prefix: str) -> str:
@@ -231,7 +281,8 @@ class World:
 
     @property
     def port(self) -> int:
-        return self.server.port
+        """Where the tests send requests: the proxy in front when there is one, else the server."""
+        return FRONT_PORT or self.server.port
 
     def client(self, name: str = "", accept: str | None = None) -> Client:
         return Client(self.port, name, accept=accept)
@@ -255,11 +306,11 @@ def server_env(workdir: Path, **overrides) -> dict:
         GOVOFFICE_SQLITE_PATH=str(workdir / "db.sqlite"),
         GOVOFFICE_PKI_DIR=str(workdir / "pki"),
         GOVOFFICE_BCRYPT_COST="4",
-        GOVOFFICE_UNSIGNED="warn",
+        GOVOFFICE_UNSIGNED="refuse" if PRODUCTION_SIGNATURES else "warn",
         GOVOFFICE_MAX_BODY="256kb",
         GOVOFFICE_MAX_UPLOAD="512kb",
         GOVOFFICE_HUB_MAX_MESSAGE="512kb",
-        GOVOFFICE_OCSP="off",
+        GOVOFFICE_OCSP="hard" if PRODUCTION_SIGNATURES else "off",
         GOVOFFICE_WEBHOOK_BASE_DELAY_MS="600000",
         GOVOFFICE_HOME=str(REPO_ROOT),
         # Every client of the suite is 127.0.0.1 and the matrix alone fails dozens of sign-ins on purpose:

@@ -6,12 +6,20 @@ Vapor 4 puts NIO's HTTP parser in front of the application and closes the connec
 error without writing anything (NIOCloseOnErrorHandler; the channel pipeline cannot be changed
 through Vapor's configuration). Where that happens the test accepts "closed without an answer"
 and records it; GOVOFFICE_SECURITY_STRICT_400=1 turns those into failures. See the suite's report.
+
+Through the shipped nginx configuration (GOVOFFICE_SECURITY_BASE_URL, scripts/test's nginx
+stage, run with GOVOFFICE_SECURITY_STRICT_400=1) every case must get its 400 from nginx, except
+the two nginx repairs instead of refusing, as RFC 9112 lets a recipient do: a bare LF as line end
+(§2.2) and a header line without a colon, which nginx reads as a header with an empty value. What
+nginx forwards for those is a well-formed request, so the server answers it normally; any answer
+to a smuggled second request still fails.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import ssl
 import time
 
 import pytest
@@ -45,15 +53,16 @@ CASES = {
     "LF-only line ends": b"GET /healthz HTTP/1.1\n" + b"Host: 127.0.0.1\n\n",
 }
 LARGE_HEADER = "oversized header (1 MiB)"
+REPAIRED_BY_FRONT = {"LF-only line ends", "header without colon"}
 
 
 def exchange(port: int, data: bytes, wait: float = 5.0) -> tuple[bytes, bool]:
     """Send DATA, read until the server closes or goes quiet; (bytes, closed)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    sock = s.open_socket(port, wait)
     try:
         try:
             sock.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass
         got = b""
         closed = False
@@ -63,7 +72,7 @@ def exchange(port: int, data: bytes, wait: float = 5.0) -> tuple[bytes, bool]:
                 chunk = sock.recv(65536)
             except socket.timeout:
                 break
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLError):
                 closed = True
                 break
             if not chunk:
@@ -91,10 +100,15 @@ def _judge(world, name: str, raw: bytes, closed: bool):
     codes = statuses(raw)
     assert all(c < 500 for c in codes), f"{name}: 5xx answer {raw[:300]!r}"
     assert codes or closed, f"{name}: no answer and the connection stayed open (a hang)"
-    if codes:
+    if codes and s.FRONT_PORT and name in REPAIRED_BY_FRONT:
+        assert len(codes) == 1 and codes[0] < 500, f"{name}: {raw[:300]!r}"
+        print(f"\nbad headers: {name}: {codes[0]} (nginx repaired the request)")
+    elif codes:
         # The first answer is to the bad request: a 400 (or another 4xx, connection then closed).
         first = codes[0]
         assert 400 <= first < 500, f"{name}: answered {first} {raw[:300]!r}"
+        if STRICT:
+            assert first == 400, f"{name}: answered {first}, not 400 {raw[:300]!r}"
         assert len(codes) == 1, f"{name}: {len(codes)} responses to one request (smuggled request?) {raw[:500]!r}"
         print(f"\nbad headers: {name}: {first}")
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import secsupport as s
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -104,8 +106,12 @@ def test_the_session_cookie_is_httponly_and_samesite(world):
     assert cookie, resp.headers
     attrs = cookie[0].lower()
     assert "httponly" in attrs and "samesite=lax" in attrs and "path=/" in attrs, cookie
-    # Plain HTTP and GOVOFFICE_SECURE_COOKIES=auto: no Secure flag (it would drop the cookie).
-    assert "secure" not in [a.strip() for a in attrs.split(";")[1:]], cookie
+    if s.FRONT_TLS:
+        # Behind the TLS proxy (X-Forwarded-Proto from a trusted peer): Secure.
+        assert "secure" in [a.strip() for a in attrs.split(";")[1:]], cookie
+    else:
+        # Plain HTTP and GOVOFFICE_SECURE_COOKIES=auto: no Secure flag (it would drop the cookie).
+        assert "secure" not in [a.strip() for a in attrs.split(";")[1:]], cookie
     c.close()
 
 
@@ -152,7 +158,9 @@ def test_security_headers_on_pages_api_errors_and_static_files(world):
                 problems.append(f"{label} {path}: {name} = {resp.header(name)!r}")
         if not re.fullmatch(r"[\w-]{6,}", resp.header("X-Request-Id") or ""):
             problems.append(f"{label} {path}: X-Request-Id = {resp.header('X-Request-Id')!r}")
-        if resp.header("Strict-Transport-Security"):
+        if s.FRONT_TLS and not resp.header("Strict-Transport-Security"):
+            problems.append(f"{label} {path}: no HSTS over HTTPS through the proxy")
+        elif not s.FRONT_TLS and resp.header("Strict-Transport-Security"):
             problems.append(f"{label} {path}: HSTS over plain HTTP")
         cache = resp.header("Cache-Control")
         if not path.startswith(("/css/", "/img/")) and cache != "no-store":
@@ -163,6 +171,7 @@ def test_security_headers_on_pages_api_errors_and_static_files(world):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.skipif(bool(s.FRONT_PORT), reason="behind the proxy the scheme is the proxy's to say")
 def test_a_forged_forwarded_proto_switches_on_neither_hsts_nor_secure_cookies(world):
     # The positive case (HSTS behind a trusted proxy) is AuthTests.hstsFollowsHTTPSAndNotTheCookiePolicy.
     c = s.Client(world.port, "hsts")
@@ -171,6 +180,23 @@ def test_a_forged_forwarded_proto_switches_on_neither_hsts_nor_secure_cookies(wo
     assert resp.header("Strict-Transport-Security") is None
     assert "secure" not in [a.strip().lower() for v in resp.header_all("set-cookie") for a in v.split(";")]
     c.close()
+
+
+@pytest.mark.skipif(not s.FRONT_PORT, reason="needs the proxy of GOVOFFICE_SECURITY_BASE_URL")
+def test_behind_the_proxy_the_audited_client_address_is_the_real_one(world):
+    """A client (on 127.0.0.3, not a trusted proxy) forges a left-most X-Forwarded-For; nginx appends
+    the address it really saw; the audit trail must name that one, never the forged one."""
+    username = s.unique("sec.spoof.")
+    c = s.Client(world.port, "spoof", source="127.0.0.3")
+    token = c.csrf("/login")
+    resp = c.post("/login", form={"username": username, "password": "wrong", "_csrf": token},
+                  headers={"X-Forwarded-For": "203.0.113.66"})
+    assert resp.status in (200, 400, 401, 429), resp
+    c.close()
+    with world.db() as db:
+        ips = [row[0] for row in db.execute("SELECT ip FROM audit_log WHERE entity_id = ?", (username,))]
+    assert ips, f"no audit record of the failed sign-in of {username}"
+    assert all(ip == "127.0.0.3" for ip in ips), ips
 
 
 def test_static_files_cannot_escape_the_public_folder(world):

@@ -33,6 +33,11 @@ public struct AppConfig: Sendable {
     /// What a message without a signature gets: `refuse`, or `warn` (accepted, flagged).
     public enum UnsignedPolicy: String, Sendable { case refuse, warn }
 
+    /// SQLite's `synchronous` setting of the served file: `full` syncs the WAL on every commit (a
+    /// power cut loses nothing committed), `normal` only at checkpoints (faster; the last commits
+    /// may be lost on power loss, never on a process crash).
+    public enum SQLiteSynchronous: String, Sendable { case full, normal }
+
     /// The database to use.
     public var database: DatabaseChoice
     /// Demo seeding: `auto` seeds an empty SQLite database on `serve`, never PostgreSQL.
@@ -47,8 +52,15 @@ public struct AppConfig: Sendable {
     public var maxUploadBytes: Int
     /// Cookie `Secure` policy.
     public var secureCookies: SecureCookies
-    /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` from a reverse proxy are believed.
+    /// Whether `X-Forwarded-Proto` / `X-Forwarded-For` from a reverse proxy are believed (only from
+    /// the `trustedProxies`).
     public var trustProxy: Bool
+    /// The reverse proxies whose forwarding headers are believed when `trustProxy` is on
+    /// (`GOVOFFICE_TRUSTED_PROXIES`, default loopback): the client address is the right-most
+    /// `X-Forwarded-For` entry outside these, and `X-Forwarded-Proto` counts only when the peer is one.
+    public var trustedProxies: [IPAddressRange] = IPAddressRange.loopback
+    /// SQLite's `synchronous` on the served file (`GOVOFFICE_SQLITE_SYNCHRONOUS`, default FULL).
+    public var sqliteSynchronous: SQLiteSynchronous = .full
     /// Back-off after failed logins.
     public var loginThrottle: LoginThrottlePolicy
     /// Idle lifetime of a web session, in minutes.
@@ -206,6 +218,14 @@ public struct AppConfig: Sendable {
         config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
         config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
         config.databasePoolPerLoop = try int("GOVOFFICE_DB_POOL", default: 4, range: 1...64)
+        if let raw = value("GOVOFFICE_TRUSTED_PROXIES") {
+            guard let ranges = IPAddressRange.parseList(raw), !ranges.isEmpty else {
+                throw ConfigError(key: "GOVOFFICE_TRUSTED_PROXIES", value: raw,
+                                  expected: "a comma-separated list of addresses or CIDR ranges, such as 127.0.0.1/32,::1")
+            }
+            config.trustedProxies = ranges
+        }
+        config.sqliteSynchronous = try choice("GOVOFFICE_SQLITE_SYNCHRONOUS", default: SQLiteSynchronous.full)
         return config
     }
 

@@ -27,16 +27,20 @@ enum DatabaseSetup {
         }
     }
 
-    /// Per-connection settings of the SQLite file: WAL so readers never wait for the writer, and a
-    /// bounded busy timeout so a stuck writer gives an error instead of hanging a request forever.
-    /// The pool keeps one connection per event loop, so each loop's connection is configured.
+    /// Per-connection settings of the SQLite file: WAL so readers never wait for the writer, a
+    /// bounded busy timeout so a stuck writer gives an error instead of hanging a request forever,
+    /// and `synchronous` said out loud (FULL unless GOVOFFICE_SQLITE_SYNCHRONOUS=normal) rather than
+    /// left to the driver's build. The pool keeps one connection per event loop, so each loop's
+    /// connection is configured. The benchmarks call this too: they measure these settings.
     static func tuneSQLite(_ app: Application) async throws {
         guard case .sqliteFile(let path) = app.govConfig.database else { return }
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let synchronous = app.govConfig.sqliteSynchronous == .normal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL"
         for eventLoop in app.eventLoopGroup.makeIterator() {
             guard let sql = app.databases.database(logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
             try await sql.raw("PRAGMA journal_mode = WAL").run()
+            try await sql.raw("\(unsafeRaw: synchronous)").run()
             try await sql.raw("PRAGMA busy_timeout = 5000").run()
             try await sql.raw("PRAGMA foreign_keys = ON").run()
         }

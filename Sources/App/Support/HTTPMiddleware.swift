@@ -1,4 +1,5 @@
 import Foundation
+import GovCore
 import Prometheus
 import Vapor
 
@@ -45,8 +46,9 @@ extension Request {
     /// Whether the browser reached us over HTTPS (directly, or through a trusted proxy).
     var cameOverHTTPS: Bool {
         if url.scheme == "https" { return true }
-        if application.govConfig.trustProxy,
-           headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https" { return true }
+        // The scheme header counts only when the peer itself is one of our proxies: a client
+        // talking to the server directly cannot switch HSTS or Secure cookies on with it.
+        if peerIsTrustedProxy, headers["X-Forwarded-Proto"].last?.lowercased() == "https" { return true }
         return application.http.server.configuration.tlsConfiguration != nil
     }
 
@@ -59,12 +61,22 @@ extension Request {
         }
     }
 
-    /// The client address, from the proxy header only when the proxy is trusted.
+    /// Whether forwarding headers are believed on this request: GOVOFFICE_TRUST_PROXY is on and
+    /// the socket's peer is one of GOVOFFICE_TRUSTED_PROXIES.
+    var peerIsTrustedProxy: Bool {
+        let config = application.govConfig
+        guard config.trustProxy, let peer = remoteAddress?.ipAddress else { return false }
+        return ForwardedClient.isTrusted(peer, config.trustedProxies)
+    }
+
+    /// The client address: the socket's peer, or behind trusted proxies the right-most
+    /// `X-Forwarded-For` entry that is not one of them (the left-hand entries are the client's
+    /// own words and may be forged).
     var clientIP: String? {
-        if application.govConfig.trustProxy, let forwarded = headers.first(name: .xForwardedFor) {
-            return forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        return remoteAddress?.ipAddress
+        let config = application.govConfig
+        let peer = remoteAddress?.ipAddress
+        guard config.trustProxy else { return peer }
+        return ForwardedClient.address(peer: peer, forwardedFor: headers[.xForwardedFor], trusted: config.trustedProxies)
     }
 }
 

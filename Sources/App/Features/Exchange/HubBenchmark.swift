@@ -11,7 +11,8 @@ import XMLSecurity
 
 /// Where the benchmark's hub keeps its data.
 public enum HubBenchDatabase: Sendable {
-    /// A fresh SQLite file (WAL, synchronous FULL: every commit is durable).
+    /// A fresh SQLite file with the served file's settings (DatabaseSetup.tuneSQLite: WAL,
+    /// synchronous FULL unless GOVOFFICE_SQLITE_SYNCHRONOUS says NORMAL).
     case sqlite(String)
     /// PostgreSQL; the benchmark works in a schema of its own and drops it afterwards.
     case postgres(String)
@@ -34,6 +35,7 @@ public enum HubBenchmark {
         switch database {
         case .sqlite(let path):
             config = .testing(database: .sqliteFile(path: path))
+            config.sqliteSynchronous = try AppConfig.fromEnvironment().sqliteSynchronous
         case .postgres(let url):
             let name = "hubbench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
             schema = name
@@ -46,7 +48,8 @@ public enum HubBenchmark {
         do {
             try await configure(app, config: config)
             if let schema { try await app.db.sql.raw("CREATE SCHEMA \(ident: schema)").run() }
-            if case .sqlite = database { try await tuneSQLite(app) }
+            // The product's own settings (journal, synchronous, timeouts), not a copy of them.
+            if case .sqlite = database { try await DatabaseSetup.tuneSQLite(app) }
             try await app.autoMigrate()
             _ = try await DemoSeeder.seedIfEmpty(app)
             try await measure(app, httpClient: httpClient, seconds: seconds, storedMessages: storedMessages, label: label,
@@ -62,19 +65,6 @@ public enum HubBenchmark {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         if let failure { throw failure }
-    }
-
-    /// The served file's settings, and `synchronous = FULL` said out loud: durable commits.
-    private static func tuneSQLite(_ app: Application) async throws {
-        for eventLoop in app.eventLoopGroup.makeIterator() {
-            guard let sql = app.databases.database(logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
-            try await sql.raw("PRAGMA journal_mode = WAL").run()
-            try await sql.raw("PRAGMA synchronous = FULL").run()
-            // 256 MB of page cache, as a hub node would be given: a million-row index does not
-            // fit in SQLite's default 2 MB.
-            try await sql.raw("PRAGMA cache_size = -262144").run()
-            try await sql.raw("PRAGMA busy_timeout = 5000").run()
-        }
     }
 
     struct Party {
