@@ -1,10 +1,17 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Our own targets are strict: Swift 6 language mode and warnings as errors.
 let strict: [SwiftSetting] = [
     .unsafeFlags(["-warnings-as-errors"]),
 ]
+
+// The fuzz builds (scripts/lib/fuzz.sh sets GOVOFFICE_FUZZ_C=1) instrument the C shim behind the
+// XML-signature verifier for libFuzzer and AddressSanitizer like the Swift code, without
+// recompiling every C dependency (BoringSSL) with them.
+let fuzzC: [CSetting] = ProcessInfo.processInfo.environment["GOVOFFICE_FUZZ_C"] == "1"
+    ? [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])] : []
 
 let package = Package(
     name: "GovOffice",
@@ -109,7 +116,7 @@ let package = Package(
                 .define("XMLSEC_NO_CRYPTO_DYNAMIC_LOADING", to: "1"),
                 .define("__XMLSEC_FUNCTION__", to: "__func__"),
                 .define("OPENSSL_SUPPRESS_DEPRECATED"),
-            ]
+            ] + fuzzC
         ),
         // Enveloped XML signatures of edXML messages: signing with any PKI.SigningKey, verifying.
         .target(
@@ -154,7 +161,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // libFuzzer target on the edXML reader (scripts/fuzz-edxml builds it with -sanitize=fuzzer).
-        .executableTarget(name: "EdXMLFuzz", dependencies: ["EdXML"], swiftSettings: strict),
+        .executableTarget(name: "EdXMLFuzz", dependencies: ["EdXML", "FuzzSupport"], swiftSettings: strict),
+        // libFuzzer target on the XML-signature verifier and its C shim (scripts/fuzz-xmlsig).
+        .executableTarget(name: "XMLSignatureFuzz", dependencies: ["XMLSecurity", "PKI", "XMLKit", "FuzzSupport"],
+                          swiftSettings: strict),
+        // What the fuzz targets share: the hand-over to libFuzzer's driver.
+        .target(name: "FuzzSupport", swiftSettings: strict),
         // The codec's benchmark (bench/edxml.sh), with libxml2 itself as the baseline.
         // What the benchmarks share: the measured documents, the timing loop, the row format.
         .target(name: "BenchSupport", dependencies: ["EdXML"], swiftSettings: strict),

@@ -86,11 +86,15 @@ over_http() {
         # machine's cores allow at most, whatever the load generator takes.
         accepted=$(awk -F'\t' '$1 ~ /documents accepted in the timed run/ {print $2}' "$dir/load-$size.tsv")
         name=$([[ $size == 10k ]] && echo "10 KB" || echo "100 KB attachment")
-        awk -v t0="$cpu0" -v t1="$cpu1" -v n="${accepted:-0}" -v warm=$((2 * CONCURRENCY)) -v hz="$(getconf CLK_TCK)" \
+        # Without a count of accepted documents (the load generator failed) or CPU time there is no
+        # figure: the rows say n/a (null), never a number computed from a made-up 0.
+        awk -v t0="$cpu0" -v t1="$cpu1" -v n="$accepted" -v warm=$((2 * CONCURRENCY)) -v hz="$(getconf CLK_TCK)" \
             -v label="$label" -v name="$name" -v cores="$(nproc)" 'BEGIN {
-                ms = (t1 - t0) * 1000 / hz / (n + warm)
-                printf "[%s] govoffice serve CPU time per accepted document, %s\t%.2f\tms\t-\t/proc/PID/stat utime+stime\n", label, name, ms
-                printf "[%s] accepted/s the server CPU allows on %d cores at that cost, %s\t%.0f\tmsg/s\t-\t%d cores × 1000 / (CPU ms per document)\n", label, cores, name, cores * 1000 / ms, cores
+                ms = (n != "" && t1 > t0) ? (t1 - t0) * 1000 / hz / (n + warm) : 0
+                cost = ms > 0 ? sprintf("%.2f", ms) : "n/a"
+                rate = ms > 0 ? sprintf("%.0f", cores * 1000 / ms) : "n/a"
+                printf "[%s] govoffice serve CPU time per accepted document, %s\t%s\tms\t-\t/proc/PID/stat utime+stime\n", label, name, cost
+                printf "[%s] accepted/s the server CPU allows on %d cores at that cost, %s\t%s\tmsg/s\t-\t%d cores × 1000 / (CPU ms per document)\n", label, cores, name, rate, cores
             }' >>"$ROWS"
     done
     printf '[%s] govoffice serve RSS after the load\t%s\tMB\t-\tVmRSS of govoffice serve\n' "$label" \

@@ -33,9 +33,17 @@ public func timed(_ seconds: Double = 2.0, _ body: () throws -> Void) rethrows -
     return (count, elapsed)
 }
 
-/// Prints one result as `measure<TAB>value<TAB>unit<TAB>target`.
-public func row(_ measure: String, _ value: Double, _ unit: String, _ target: String = "-") {
-    print("\(measure)\t\(String(format: value >= 100 ? "%.0f" : value >= 1 ? "%.2f" : "%.3f", value))\t\(unit)\t\(target)")
+/// Prints one result as `measure<TAB>value<TAB>unit<TAB>target`. A value that was not measured
+/// (nil, NaN, infinite: no samples, nothing to divide by) is written `n/a`, which the result file
+/// keeps as null, never as a number such as 0 that would read as a measurement.
+public func row(_ measure: String, _ value: Double?, _ unit: String, _ target: String = "-") {
+    let text: String
+    if let value, value.isFinite {
+        text = String(format: value >= 100 ? "%.0f" : value >= 1 ? "%.2f" : "%.3f", value)
+    } else {
+        text = "n/a"
+    }
+    print("\(measure)\t\(text)\t\(unit)\t\(target)")
 }
 
 /// The 10 KB document (a 2.5 KB attachment) every benchmark measures.

@@ -1,5 +1,6 @@
 import EdXML
 import Foundation
+import FuzzSupport
 
 /// Every input must be read (or refused with an error), validated and, when read, written and
 /// read again to the same model, without a crash, a hang or a leak.
@@ -28,30 +29,9 @@ public func fuzzTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
     fuzzOne(start, count)
 }
 
-#if FUZZING
-// SwiftPM gives every executable its own entry point, so libFuzzer's `main` is not used: ours
-// hands over to libFuzzer's driver (LLVM's documented way to own `main`).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @main
 enum Fuzz {
     static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzzOne($0, $1) })
+        runFuzzer(usage: "Build and run with scripts/fuzz-edxml SECONDS (-sanitize=fuzzer -DFUZZING).") { fuzzOne($0, $1) }
     }
 }
-#else
-/// Without libFuzzer this target has nothing to run: say how to use it.
-@main
-enum FuzzUsage {
-    static func main() {
-        print("Build and run with scripts/fuzz-edxml SECONDS (-sanitize=fuzzer -DFUZZING).")
-    }
-}
-#endif

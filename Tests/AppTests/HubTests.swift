@@ -372,6 +372,26 @@ struct HubRefusalTests {
         }
     }
 
+    @Test("An ack's reason is at most 2000 characters whatever the outcome (found by the production-settings API fuzzing)")
+    func ackReasonLimitHoldsForDone() async throws {
+        try await H.run { hub in
+            let (_, signed) = try hub.document(from: H.g22, to: [H.h41], number: "319")
+            let sent = try await hub.client(H.g22).submit(signed)
+            let creds = try #require(hub.credentials[H.h41])
+            let path = "/api/v1/exchange/messages/\(sent.messageID.uuidString.lowercased())/ack"
+            let headers: HTTPHeaders = ["X-SystemId": creds.systemID, "X-SecretKey": creds.secret,
+                                        "Content-Type": "application/json", "Accept": "application/json"]
+            let long = #"{"outcome":"done","reason":"\#(String(repeating: "x", count: 2001))"}"#
+            let refused = try await hub.app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: long))
+            #expect(refused.status == .badRequest)
+            #expect(refused.body.string.contains("ack_invalid"))
+            // At the limit, and with the message still unacknowledged after the refusal, it is taken.
+            let atLimit = #"{"outcome":"done","reason":"\#(String(repeating: "x", count: 2000))"}"#
+            let taken = try await hub.app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: atLimit))
+            #expect(taken.status == .ok)
+        }
+    }
+
     @Test("Retention purges acknowledged payloads (410 afterwards) and keeps the evidence chain")
     func retention() async throws {
         try await H.run(adjust: { $0.hub.payloadRetentionDays = 0 }) { hub in

@@ -211,6 +211,28 @@ def cmd_combine(args):
     print(f"(written to {os.path.relpath(args.out)})")
 
 
+def _no_zero_for_not_applicable():
+    """A row that is not applicable must carry no value (null), never 0: 0 is a measurement. The
+    benchmark scripts and the Swift benchmark code may not write a literal 0 on a line that says
+    the figure is n/a."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    zero_row = re.compile(r"n/a[^\n]*\\t0(?:\.0+)?\\t|n/a[^\n]*, 0(?:\.0)?, \"")
+    files = [os.path.join(root, "bench", f) for f in os.listdir(os.path.join(root, "bench")) if f.endswith((".sh", ".py"))]
+    for src in ("Sources/BenchSupport", "Sources/HubBench", "Sources/EdXMLBench", "Sources/SignBench"):
+        folder = os.path.join(root, src)
+        files += [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".swift")] if os.path.isdir(folder) else []
+    offenders = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if zero_row.search(line):
+                    offenders.append(f"{os.path.relpath(path, root)}:{number}: {line.strip()}")
+    assert not offenders, "a not-applicable figure written as 0:\n" + "\n".join(offenders)
+    # And the reading side: every spelling of "no value" becomes null.
+    for text in ("n/a", "", "nan", "-", None):
+        assert parse_value(text) is None, text
+
+
 def selftest():
     cases = [("221", "≥ 2000", False), ("2100", "≥ 2000", True), ("45.2", "≤ 100", True), ("128", "≤ 100", False),
              ("0", "= 0", True), ("0.000", "0", True), ("3", "0", False), ("1.26", ">= 0.6", True),
@@ -220,6 +242,8 @@ def selftest():
         row = make_row("m", value, "u", target, "c")
         assert row["met"] is expected, (value, target, row)
     assert make_row("m", "n/a", "u", "", "c")["value"] is None
+    assert make_row("m", "", "u", "≥ 1", "c")["value"] is None and make_row("m", "", "u", "≥ 1", "c")["met"] is None
+    _no_zero_for_not_applicable()
     assert make_row("m", "12.0", "u", "", "c")["value"] == 12
     import tempfile
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

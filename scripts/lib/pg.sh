@@ -7,7 +7,8 @@
 #   PG_TEST_PORT  the TCP port (listens on 127.0.0.1 only)
 #   PG_TEST_DIR   the temp folder (data, socket, log), removed by pg_stop
 # Set PG_KEEP_LOG=/some/file before pg_stop to keep the server log.
-# Set PG_DURABLE=1 before pg_start for durable commits (fsync on; benchmarks), off otherwise.
+# Set PG_DURABLE=1 before pg_start for durable commits (fsync on; benchmarks), off otherwise;
+# pg_durable on|off switches a running cluster (the crash test runs durable, as production does).
 
 # Not inherited: a cluster belongs to the shell that started it.
 PG_TEST_DIR=
@@ -146,6 +147,23 @@ EOF
     fi
     export PG_TEST_DIR PG_TEST_PORT
     export PG_TEST_URL="postgres://govoffice@127.0.0.1:$PG_TEST_PORT/govoffice_test"
+}
+
+# pg_durable on|off: fsync, synchronous_commit and full_page_writes of the running cluster,
+# applied by a configuration reload (no restart). Prints what the server now says for fsync.
+pg_durable() {
+    local mode=$1
+    [[ $mode == on || $mode == off ]] || { warn "pg_durable on|off"; return 1; }
+    _pg_psql -d postgres -c "ALTER SYSTEM SET fsync = $mode" -c "ALTER SYSTEM SET synchronous_commit = $mode" \
+        -c "ALTER SYSTEM SET full_page_writes = $mode" -c "SELECT pg_reload_conf()" >/dev/null || return 1
+    # The reload is asynchronous: wait until the server reports the new value.
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ $(_pg_psql -d postgres -Atc "SHOW fsync") == "$mode" ]] && return 0
+        sleep 0.1
+    done
+    warn "pg_durable: fsync did not become $mode"
+    return 1
 }
 
 # pg_create_db NAME: a further empty database in the running cluster; prints

@@ -14,7 +14,10 @@
 #
 # Knobs: GOVOFFICE_BIN (default .build/debug/govoffice), GOVOFFICE_FUZZ_SEED (default 20261123;
 # "random" for a fresh seed each run), GOVOFFICE_FUZZ_WORKERS (default 1: deterministic),
-# GOVOFFICE_FUZZ_MAX_TIME (seconds per credential mode; unset in the quick run).
+# GOVOFFICE_FUZZ_MAX_TIME (seconds per credential mode; unset in the quick run),
+# GOVOFFICE_TEST_SIGNATURES=production: the server runs with production signature settings
+# (GOVOFFICE_UNSIGNED=refuse, GOVOFFICE_OCSP=hard), so the fuzzed and the hooks' unsigned
+# documents go down the refusal path; reports then go to test-artifacts/api-production/.
 # Reports: test-artifacts/api/<mode>/ (JUnit XML, Schemathesis JSON report, its output), server logs.
 set -euo pipefail
 
@@ -31,6 +34,10 @@ GOVOFFICE_BIN=${GOVOFFICE_BIN:-.build/debug/govoffice}
 [[ "$GOVOFFICE_BIN" == /* ]] || GOVOFFICE_BIN=$REPO_ROOT/$GOVOFFICE_BIN
 [[ -x "$GOVOFFICE_BIN" ]] || die "no server binary at $GOVOFFICE_BIN (swift build --product govoffice)"
 ART=$REPO_ROOT/test-artifacts/api
+UNSIGNED=warn OCSP=off
+if [[ "${GOVOFFICE_TEST_SIGNATURES:-}" == production ]]; then
+    ART=$REPO_ROOT/test-artifacts/api-production UNSIGNED=refuse OCSP=hard
+fi
 
 ensure_pip "schemathesis:schemathesis>=4.3,<5"
 command -v schemathesis >/dev/null 2>&1 || die "schemathesis is installed but not on PATH"
@@ -54,7 +61,7 @@ SETUP_LOG=$ART/setup.log
 : >"$SETUP_LOG"
 
 export GOVOFFICE_SQLITE_PATH=$WORK/db.sqlite GOVOFFICE_PKI_DIR=$WORK/pki GOVOFFICE_BCRYPT_COST=4
-export GOVOFFICE_UNSIGNED=warn GOVOFFICE_DEMO=off GOVOFFICE_OCSP=off GOVOFFICE_HOME=$REPO_ROOT
+export GOVOFFICE_UNSIGNED=$UNSIGNED GOVOFFICE_DEMO=off GOVOFFICE_OCSP=$OCSP GOVOFFICE_HOME=$REPO_ROOT
 PKI=$WORK/pki/agencies
 
 # A port nobody listens on: webhook pushes (setup) and fuzzed webhook URLs (hooks.py) go there.

@@ -677,7 +677,11 @@ def main():
         stalled = receiver.stalled
         stall_ok = True
         if stalled is None:
-            print("note: no push answer was stalled (no 2xx push to the probe's recipient after the last kill)")
+            # Without a stalled answer the lease rule was not tested at all: that is a failure of
+            # the run, not a pass (the probe document exists to provoke exactly this).
+            stall_ok = False
+            print("FAIL: no push answer was stalled (no 2xx push to the probe's recipient after the last kill), "
+                  "so a push outliving its lease was never checked")
         else:
             first = receiver_pushes[stalled["index"]]
             again = [p for p in by_delivery.get((stalled["agency"], stalled["mid"]), []) if p["start"] > first["start"]]
@@ -752,7 +756,7 @@ def main():
               f"exactly_once={'ok' if exactly_once else 'FAILED'} webhook_pushes={len(receiver_pushes)} "
               f"retries={retries} duplicate_pushes={duplicates} overlapping_pushes={overlaps} kills={len(kills)} "
               f"in_flight_at_kill={in_flight} kill_repeats={kill_repeats} attempts_mismatch={attempts_bad} "
-              f"server_errors={len(state.server_errors)} stalled_answer={'none' if stalled is None else 'ok' if stall_ok else 'FAILED'} "
+              f"server_errors={len(state.server_errors)} stalled_answer={'FAILED (none)' if stalled is None else 'ok' if stall_ok else 'FAILED'} "
               f"evidence={evidence} failover={'ok' if failover else 'FAILED'}")
         if not ok:
             print(f"scale-out test FAILED (node logs: {a.log_path}, {b.log_path})")

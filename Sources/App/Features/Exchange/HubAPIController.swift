@@ -170,12 +170,17 @@ struct HubAPIController: RouteCollection {
             throw HubError.ackInvalid(vi: "Cần JSON {\"outcome\": \"done\"} hoặc {\"outcome\": \"failed\", \"reason\": \"…\"}.",
                                       en: "Send JSON {\"outcome\": \"done\"} or {\"outcome\": \"failed\", \"reason\": \"…\"}.")
         }
+        // The documented limit (maxLength 2000, counted in code points as JSON Schema counts) holds
+        // for every outcome: a `done` with an oversized reason is as malformed as a `failed` one.
+        if let raw = body.reason, raw.unicodeScalars.count > 2000 {
+            throw HubError.ackInvalid(vi: "Lý do tối đa 2000 ký tự.", en: "The reason is at most 2000 characters.")
+        }
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         switch body.outcome {
         case "done":
             break
         case "failed":
-            guard let reason, !reason.isEmpty, reason.count <= 2000 else {
+            guard let reason, !reason.isEmpty else {
                 throw HubError.ackInvalid(vi: "Báo lỗi (failed) phải kèm lý do (tối đa 2000 ký tự).",
                                           en: "A failed acknowledgement needs a reason (at most 2000 characters).")
             }
