@@ -122,8 +122,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 }
 
 /// `serve` does not boot outside demo mode without the hub's seal; a configured seal is read now,
-/// so a wrong path stops start-up rather than the first receipt. (A boot step rather than part of
-/// `configure`, which the in-process tests run for applications that never act as a hub.)
+/// so a wrong path stops start-up rather than the first receipt and before any worker starts.
 struct HubSealCheck: LifecycleHandler {
     func willBoot(_ application: Application) throws {
         do {

@@ -46,12 +46,8 @@ final class HubHarness: @unchecked Sendable {
     static func run(adjust: @escaping (inout AppConfig) -> Void = { _ in },
                     _ body: (HubHarness) async throws -> Void) async throws {
         let pkiDir = FileManager.default.temporaryDirectory.appendingPathComponent("hub-pki-\(UUID().uuidString)").path
-        // Outside demo mode the hub needs a configured seal, as in production.
-        let seal = try HubSeal.makeDemo(in: pkiDir)
         try await withTestApp(adjust: { config in
             config.pkiDirectory = pkiDir
-            config.hub.sealKeyPath = seal.keyPath
-            config.hub.sealCertificatePath = seal.certPath
             config.hub.webhookBaseDelayMillis = 50
             adjust(&config)
         }) { app in

@@ -277,8 +277,12 @@ struct SecretsTests {
     func hubSealRequiredOutsideDemo() async throws {
         let pki = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: pki) }
-        try await withTestApp(adjust: { $0.pkiDirectory = pki }) { app in
-            // The test configuration is not a demo (GOVOFFICE_DEMO=off).
+        try await withTestApp(adjust: { config in
+            config.pkiDirectory = pki
+            config.hub.sealKeyPath = nil
+            config.hub.sealCertificatePath = nil
+        }) { app in
+            // The test configuration is not a demo (GOVOFFICE_DEMO=off); this one has no seal.
             await Self.expectCode("hub_seal_missing") { try HubSealCheck().willBoot(app) }
             do {
                 try HubSeal.requireConfigured(app.govConfig)
