@@ -175,7 +175,7 @@ let package = Package(
         // the xmlsec1 command line as the baseline.
         .executableTarget(
             name: "SignBench",
-            dependencies: ["BenchSupport", "EdXML", "XMLSecurity", "PKI", "PKCS11"],
+            dependencies: ["BenchSupport", "EdXML", "XMLSecurity", "PKI", "PKCS11", "GovCore"],
             swiftSettings: strict
         ),
         // The hub's benchmark (bench/exchange.sh): HTTP and in-process, SQLite and PostgreSQL.

@@ -56,8 +56,10 @@ over_http() {
     local label=$1 dir=$TMP/$1 port pid size
     shift
     mkdir -p "$dir"
+    # Not a demo: the hub's seal (written by `pki demo`) and the secrets key are configured.
     local run=(env -u DATABASE_URL -u GOVOFFICE_SQLITE_PATH -u GOVOFFICE_UNSIGNED GOVOFFICE_PKI_DIR="$dir/pki"
-        GOVOFFICE_DEMO=off LOG_LEVEL=warning "$@")
+        GOVOFFICE_HUB_SEAL_KEY="$dir/pki/hub/hub-seal.key" GOVOFFICE_HUB_SEAL_CERT="$dir/pki/hub/hub-seal.pem"
+        GOVOFFICE_SECRETS_KEY="$(openssl rand -base64 32)" GOVOFFICE_DEMO=off LOG_LEVEL=warning "$@")
     log "[$label] migrate, demo seed, pki demo, systems issue"
     run_logged "$dir/setup.log" "${run[@]}" "$GOV" migrate --yes
     run_logged "$dir/setup.log" "${run[@]}" "$GOV" demo seed

@@ -62,8 +62,11 @@ ROWS=$TMP/rows.tsv
 : >"$ROWS"
 DB=$TMP/office.sqlite
 PKI=$TMP/pki
+# Not a demo: the hub's seal (written by `pki demo`) and the secrets key are configured.
+SEAL=(GOVOFFICE_HUB_SEAL_KEY="$PKI/hub/hub-seal.key" GOVOFFICE_HUB_SEAL_CERT="$PKI/hub/hub-seal.pem"
+    GOVOFFICE_SECRETS_KEY="$(openssl rand -base64 32)")
 run=(env -u DATABASE_URL -u GOVOFFICE_UNSIGNED -u GOVOFFICE_DEMO_OFFICES GOVOFFICE_SQLITE_PATH="$DB"
-    GOVOFFICE_PKI_DIR="$PKI" GOVOFFICE_DEMO=off LOG_LEVEL=warning)
+    GOVOFFICE_PKI_DIR="$PKI" "${SEAL[@]}" GOVOFFICE_DEMO=off LOG_LEVEL=warning)
 
 row() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -79,9 +82,11 @@ run_logged "$TMP/setup.log" "${run[@]}" "$GOV" pki demo
 h41_id=$(sed -n 's/^GOVOFFICE_SYSTEM_ID=//p' "$TMP/h41.env")
 h41_secret=$(sed -n 's/^GOVOFFICE_SECRET_KEY=//p' "$TMP/h41.env")
 [[ -n "$h41_id" && -n "$h41_secret" && -s "$TMP/g22.env" ]] || die "office.sh: systems issue printed no credentials"
-run_logged "$TMP/setup.log" "${run[@]}" "$GOV" office connect --agency "$OFFICE" --hub local \
-    --system-id "$h41_id" --secret "$h41_secret" \
-    --key "$PKI/agencies/$OFFICE.key" --cert "$PKI/agencies/$OFFICE.pem"
+# The secret on standard input: a command line is visible to every user of the machine.
+printf '%s\n' "$h41_secret" | "${run[@]}" "$GOV" office connect --agency "$OFFICE" --hub local \
+    --system-id "$h41_id" --secret-stdin \
+    --key "$PKI/agencies/$OFFICE.key" --cert "$PKI/agencies/$OFFICE.pem" >>"$TMP/setup.log" 2>&1 ||
+    die "office.sh: office connect failed (see $TMP/setup.log)"
 
 log "office: bench/office_seed.py $DOCS documents"
 t0=$(now_ms)
@@ -139,7 +144,7 @@ if [[ "${GOVOFFICE_BENCH_SKIP_PG:-}" != 1 ]]; then
     PG_DURABLE=1 pg_start >&2 || die "office.sh: could not start a throwaway PostgreSQL"
     PG_URL=$(pg_create_db officebench) || die "office.sh: could not create the database"
     pg_run=(env -u GOVOFFICE_SQLITE_PATH -u GOVOFFICE_UNSIGNED -u GOVOFFICE_DEMO_OFFICES DATABASE_URL="$PG_URL"
-        GOVOFFICE_PKI_DIR="$TMP/pg-pki" GOVOFFICE_DEMO=off LOG_LEVEL=warning)
+        GOVOFFICE_PKI_DIR="$TMP/pg-pki" "${SEAL[@]}" GOVOFFICE_DEMO=off LOG_LEVEL=warning)
     log "office [postgres]: migrate, demo seed, $DOCS documents by COPY"
     run_logged "$TMP/pg-setup.log" "${pg_run[@]}" "$GOV" migrate --yes
     run_logged "$TMP/pg-setup.log" "${pg_run[@]}" "$GOV" demo seed

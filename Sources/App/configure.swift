@@ -66,6 +66,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(UsersCommand(), as: "users")
     app.asyncCommands.use(OfficeCommand(), as: "office")
+    app.asyncCommands.use(SecretsCommand(), as: "secrets")
     app.asyncCommands.use(ToolBridge<EdXMLTool>(help: "Đọc, kiểm tra, tạo gói tin edXML (QCVN 102:2016) / read, validate and build edXML messages"), as: "edxml")
     app.asyncCommands.use(ToolBridge<SignTool>(help: "Ký số gói tin edXML hoặc tệp / sign an edXML message or a file"), as: "sign")
     app.asyncCommands.use(ToolBridge<VerifyTool>(help: "Kiểm tra chữ ký số / verify a signature"), as: "verify")
@@ -80,12 +81,20 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // Start-up work that touches the database happens only for `serve`, so that `migrate` and
     // the other commands see the database as it is.
     if isServeCommand(app) {
+        // First: nothing else boots without the hub's seal outside demo mode.
+        app.lifecycle.use(HubSealCheck())
         app.lifecycle.use(Housekeeping())
         app.lifecycle.use(WebhookDispatcher())
         app.lifecycle.use(OfficeWorker())
         try await DatabaseSetup.tuneSQLite(app)
         if config.autoMigrate {
             try await app.autoMigrate()
+        }
+        // Before the demo offices seal anything: rows sealed by another key stop start-up here.
+        do {
+            try await app.secrets.prepare(on: app.db, logger: app.logger)
+        } catch let error as GovError {
+            throw StartupRefusal(error: error)
         }
         if config.isDemoMode {
             if try await DemoSeeder.seedIfEmpty(app) {
@@ -115,6 +124,25 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         // A backup copies the file as it is: it never migrates what it copies.
         if config.autoMigrate, !isMigrateCommand(app), !isBackupCommand(app) { try await app.autoMigrate() }
     }
+}
+
+/// `serve` does not boot outside demo mode without the hub's seal; a configured seal is read now,
+/// so a wrong path stops start-up rather than the first receipt and before any worker starts.
+struct HubSealCheck: LifecycleHandler {
+    func willBoot(_ application: Application) throws {
+        do {
+            try HubSeal.requireConfigured(application.govConfig)
+            if application.govConfig.hub.sealKeyPath != nil { _ = try application.hubSeal() }
+        } catch let error as GovError {
+            throw StartupRefusal(error: error)
+        }
+    }
+}
+
+/// A reason `serve` does not start, printed in both languages with its code.
+struct StartupRefusal: Error, CustomStringConvertible {
+    let error: GovError
+    var description: String { "\(error.code): \(error.vi) / \(error.en)" }
 }
 
 private func isServeCommand(_ app: Application) -> Bool {

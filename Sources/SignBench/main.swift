@@ -1,6 +1,7 @@
 import BenchSupport
 import EdXML
 import Foundation
+import GovCore
 import PKCS11
 import PKI
 import XMLSecurity
@@ -41,9 +42,8 @@ func make(_ directory: String) throws {
     let signer = try pki.issueAgency(code: "000.00.00.G22", name: "Văn phòng Chính phủ")
     try pki.root.certificatePEM.write(to: url(directory, "ca.pem"), atomically: true, encoding: .utf8)
     try signer.certificatePEM.write(to: url(directory, "signer.pem"), atomically: true, encoding: .utf8)
-    try signer.keyPEM.write(to: url(directory, "signer.key"), atomically: true, encoding: .utf8)
-    // The demo key is throw-away, but a private key file is still kept to its owner.
-    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url(directory, "signer.key").path)
+    // The demo key is throw-away, but a private key file is still created for its owner only.
+    try PrivateFile.writePEM([signer.keyPEM], to: url(directory, "signer.key").path)
 
     let ten = tenKilobyteDocument()
     let big = oneMegabyteAttachmentDocument()

@@ -211,6 +211,10 @@ struct HubTests {
             try await H.run { hub in
                 let secret = "s3cret-for-webhook-test"
                 _ = try await hub.client(H.h41).registerWebhook(url: receiver.url, secret: secret)
+                // Stored sealed: the raw column holds no clear secret, and the push below still signs with it.
+                struct Stored: Decodable { var secret: String }
+                let stored = try await hub.app.db.sql.select().column("secret").from("exchange_webhooks").all(decoding: Stored.self)
+                #expect(stored.count == 1 && stored.allSatisfy { !$0.secret.contains(secret) && SecretBox.isSealed($0.secret) })
                 let (_, signed) = try hub.document(from: H.g22, to: [H.h41], number: "107")
                 let sent = try await hub.client(H.g22).submit(signed)
                 var state = ""

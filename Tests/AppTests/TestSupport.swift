@@ -17,6 +17,18 @@ enum TestDatabase {
     static var name: String { postgresURL == nil ? "sqlite" : "postgresql" }
 }
 
+/// The hub seal every test application is given: test applications are not demos
+/// (GOVOFFICE_DEMO=off), and outside demo mode a server does not boot without a seal. Made once
+/// per test run (`HubSeal.makeDemo`, as `pki demo` makes it for the black-box harnesses).
+let testHubSeal: (keyPath: String, certPath: String) = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("govoffice-test-seal-\(UUID().uuidString)").path
+    do {
+        return try HubSeal.makeDemo(in: folder)
+    } catch {
+        fatalError("cannot make the test hub seal: \(error)")
+    }
+}()
+
 /// Owns one application's life: configure → migrate → seed the demo data → test → drop → shut down.
 func withTestApp(
     seed: Bool = true,
@@ -33,6 +45,8 @@ func withTestApp(
     } else {
         config = .testing()
     }
+    config.hub.sealKeyPath = testHubSeal.keyPath
+    config.hub.sealCertificatePath = testHubSeal.certPath
     adjust(&config)
     var failure: (any Error)?
     do {

@@ -62,6 +62,8 @@ SETUP_LOG=$ART/setup.log
 
 export GOVOFFICE_SQLITE_PATH=$WORK/db.sqlite GOVOFFICE_PKI_DIR=$WORK/pki GOVOFFICE_BCRYPT_COST=4
 export GOVOFFICE_UNSIGNED=$UNSIGNED GOVOFFICE_DEMO=off GOVOFFICE_OCSP=$OCSP GOVOFFICE_HOME=$REPO_ROOT
+# Not a demo: the hub's seal that `pki demo` writes is configured, as production configures its own.
+export GOVOFFICE_HUB_SEAL_KEY=$WORK/pki/hub/hub-seal.key GOVOFFICE_HUB_SEAL_CERT=$WORK/pki/hub/hub-seal.pem
 PKI=$WORK/pki/agencies
 
 # A port nobody listens on: webhook pushes (setup) and fuzzed webhook URLs (hooks.py) go there.

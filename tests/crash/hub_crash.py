@@ -34,7 +34,7 @@ _LIB = str(Path(__file__).resolve().parents[1] / "lib")  # tests/lib: the harnes
 if _LIB not in sys.path:
     sys.path.insert(0, _LIB)
 from hubtest import (AGENCIES, CONNECTION_ERRORS, ServerProcess, agency, edxml_document, free_port, psql,  # noqa: E402
-                     issue_system, run)
+                     issue_system, production_settings, run)
 
 SENDER = "000.00.00.G22"
 RECIPIENTS = ["000.00.00.H41", "000.00.00.H37"]
@@ -524,6 +524,8 @@ def main():
         if args.database == "postgres":
             run([args.bin, "migrate", "--yes"], env, "migrate")
         run([args.bin, "demo", "seed"], env, "demo seed")
+        if args.database == "postgres":
+            env.update(production_settings(args.bin, env))
         samples = {"sample.edxml": build_document(0)}
         for code in STATUS_CODES:
             samples[f"status-{code}.edxml"] = build_status(0, RECIPIENTS[0], code)

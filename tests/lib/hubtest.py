@@ -8,13 +8,16 @@
 - `AGENCIES`, `agency(code)`, `generic_agency(code)`: the `<edXML:To>` details of the recipients.
 - `ServerProcess`: one `govoffice serve` on a loopback port: start (log appended to a file), wait
   for /readyz, SIGKILL, restart on the same port, stop.
-- `free_port()`, `run(...)`, `issue_system(...)`, `CONNECTION_ERRORS`.
+- `free_port()`, `run(...)`, `issue_system(...)`, `production_settings(...)` (seal and secrets key of
+  a server outside demo mode), `CONNECTION_ERRORS`.
 
 Python 3 standard library only. The harnesses import it with
 `sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))`.
 """
 
+import base64
 import http.client
+import os
 import signal
 import socket
 import subprocess
@@ -189,6 +192,18 @@ def run(cmd, env, what):
         sys.stderr.write(res.stdout[-4000:] + res.stderr[-4000:])
         raise RuntimeError(f"{what} failed (exit {res.returncode}): {' '.join(cmd)}")
     return res
+
+
+def production_settings(binary, env):
+    """What `serve` needs outside demo mode (PostgreSQL without GOVOFFICE_DEMO=on): the hub's seal
+    and the key that seals stored secrets. Runs `govoffice pki demo` (on a migrated, seeded
+    database), which writes the seal under GOVOFFICE_PKI_DIR/hub, and returns the variables to add
+    to ENV; every node of one database must get the same ones."""
+    run([binary, "pki", "demo"], env, "pki demo")
+    hub = os.path.join(env["GOVOFFICE_PKI_DIR"], "hub")
+    return {"GOVOFFICE_HUB_SEAL_KEY": os.path.join(hub, "hub-seal.key"),
+            "GOVOFFICE_HUB_SEAL_CERT": os.path.join(hub, "hub-seal.pem"),
+            "GOVOFFICE_SECRETS_KEY": base64.b64encode(os.urandom(32)).decode()}
 
 
 def psql(url, sql):

@@ -3,10 +3,13 @@
 Three `govoffice serve` processes on loopback ports, each on its own SQLite file, sharing one
 GOVOFFICE_PKI_DIR (one demo root CA):
 
-  hub       demo data and demo PKI by command (GOVOFFICE_DEMO=off), hub systems issued for
+  hub       demo data and demo PKI by command (GOVOFFICE_DEMO=off, so every server is given the
+            hub seal `pki demo` wrote, as production is), hub systems issued for
             000.00.00.G22 and 000.00.00.H41;
-  office A  000.00.00.G22, `office connect` to the hub with G22's system and G22's demo key;
-  office B  000.00.00.H41, the same for H41, plus a leader and a specialist made with
+  office A  000.00.00.G22, `office connect` to the hub with G22's system (the secret on
+            standard input, `--secret-stdin`) and G22's key on a SoftHSM2 token (the module
+            listed in GOVOFFICE_PKCS11_MODULES);
+  office B  000.00.00.H41, the same for H41 (secret in GOVOFFICE_SECRET_KEY, key file), plus a leader and a specialist made with
             `govoffice users create` (the demo data has none for H41).
 
 The offices' workers (GOVOFFICE_HUB_WORKERS, on by default) long-poll the hub and send from their
@@ -30,6 +33,7 @@ default .build/debug/govoffice. Python 3 standard library + pytest.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import http.client
@@ -200,18 +204,26 @@ def _pg_urls():
     return dict(zip(("hub", "office-a", "office-b"), urls))
 
 
+# PostgreSQL is production: the stored secrets are sealed with a configured key (on SQLite each
+# server makes secrets.key beside its database file).
+SECRETS_KEY = base64.b64encode(os.urandom(32)).decode()
+
+
 def _db_env(tmp, label):
     urls = _pg_urls()
     if urls:
-        return {"DATABASE_URL": urls[label], "GOVOFFICE_DB_LABEL": label}
+        return {"DATABASE_URL": urls[label], "GOVOFFICE_DB_LABEL": label, "GOVOFFICE_SECRETS_KEY": SECRETS_KEY}
     return {"GOVOFFICE_SQLITE_PATH": str(tmp / f"{label}.sqlite"), "GOVOFFICE_DB_LABEL": label}
 
 
 def _base_env(tmp):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("GOVOFFICE_") and k not in ("DATABASE_URL", "LOG_LEVEL")}
+    # Not a demo: the hub's seal is configured, as production would (`pki demo` writes it).
     env.update(GOVOFFICE_PKI_DIR=str(tmp / "pki"), GOVOFFICE_BCRYPT_COST="4", GOVOFFICE_OCSP="off",
-               GOVOFFICE_DEMO="off", GOVOFFICE_HOME=str(REPO_ROOT), LOG_LEVEL="info")
+               GOVOFFICE_DEMO="off", GOVOFFICE_HOME=str(REPO_ROOT), LOG_LEVEL="info",
+               GOVOFFICE_HUB_SEAL_KEY=str(tmp / "pki" / "hub" / "hub-seal.key"),
+               GOVOFFICE_HUB_SEAL_CERT=str(tmp / "pki" / "hub" / "hub-seal.pem"))
     return env
 
 
@@ -225,11 +237,11 @@ class World:
         self.sessions = {}  # (office, username) -> Browser
         self.lock = threading.Lock()
 
-    def cli(self, env, *args, extra=None):
+    def cli(self, env, *args, extra=None, stdin_text=None):
         full = dict(env, **(extra or {}))
-        res = subprocess.run([self.binary, *args], env=full, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        res = subprocess.run([self.binary, *args], env=full, input=stdin_text or "", capture_output=True, text=True,
                              cwd=REPO_ROOT, timeout=180)
-        shown = ["<secret>" if i > 0 and args[i - 1] == "--secret" else a for i, a in enumerate(args)]
+        shown = list(args)
         with open(self.setup_log, "a", encoding="utf-8") as log:
             log.write(f"$ [{env.get('GOVOFFICE_DB_LABEL', '?')}] govoffice {' '.join(shown)} (exit {res.returncode})\n")
             if args[:2] != ("systems", "issue"):  # the secret is printed there
@@ -288,8 +300,9 @@ def _token_for(world, code):
                    if os.path.exists(m)), None)
     if module is None:
         raise RuntimeError("SoftHSM2's module is not installed (./scripts/test installs softhsm2)")
+    # Only listed modules are loaded (a module path stored in the database runs in the server).
     return {"SOFTHSM2_CONF": str(tokens / "softhsm2.conf"), "GOVOFFICE_PKCS11_PIN": "123456",
-            "GOVOFFICE_TEST_PKCS11_MODULE": module}
+            "GOVOFFICE_TEST_PKCS11_MODULE": module, "GOVOFFICE_PKCS11_MODULES": module}
 
 
 def _start_world(world):
@@ -322,8 +335,13 @@ def _start_world(world):
             signing = ["--pkcs11", env["GOVOFFICE_TEST_PKCS11_MODULE"], "--token", "office-g22", "--key-label", "g22"]
         else:
             signing = ["--key", str(world.pki / "agencies" / f"{code}.key"), "--cert", str(world.pki / "agencies" / f"{code}.pem")]
-        world.cli(env, "office", "connect", "--agency", code, "--hub", hub.base,
-                  "--system-id", creds["GOVOFFICE_SYSTEM_ID"], "--secret", creds["GOVOFFICE_SECRET_KEY"], *signing)
+        # The secret never goes on the command line (ps shows it): A pipes it in, B has it in
+        # its environment.
+        connect = ["office", "connect", "--agency", code, "--hub", hub.base, "--system-id", creds["GOVOFFICE_SYSTEM_ID"], *signing]
+        if code == G22:
+            world.cli(env, *connect, "--secret-stdin", stdin_text=creds["GOVOFFICE_SECRET_KEY"] + "\n")
+        else:
+            world.cli(env, *connect, extra={"GOVOFFICE_SECRET_KEY": creds["GOVOFFICE_SECRET_KEY"]})
         if code == H41:
             for username, name, role in (("h41.lanhdao", "Lê Văn Nghệ", "leader"),
                                          ("h41.chuyenvien", "Trần Thị Chuyên", "specialist")):

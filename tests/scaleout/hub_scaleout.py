@@ -42,7 +42,7 @@ _LIB = str(Path(__file__).resolve().parents[1] / "lib")  # tests/lib: the harnes
 if _LIB not in sys.path:
     sys.path.insert(0, _LIB)
 from hubtest import (CONNECTION_ERRORS, ServerProcess, edxml_document, generic_agency, issue_system, psql,  # noqa: E402
-                     run)
+                     production_settings, run)
 
 API = "/api/v1/exchange"
 SENDER = "000.00.00.G22"
@@ -463,6 +463,7 @@ def main():
         log(f"documents={args.documents} seconds={args.seconds} kills={args.kills} seed={seed} workdir={args.workdir}")
         run([args.bin, "migrate", "--yes"], env, "migrate")
         run([args.bin, "demo", "seed"], env, "demo seed")
+        env.update(production_settings(args.bin, env))  # both nodes: one seal, one secrets key
         sample = os.path.join(args.workdir, "sample.edxml")
         with open(sample, "wb") as f:
             f.write(build_document(0, RECIPIENTS))

@@ -100,6 +100,27 @@ public struct AppConfig: Sendable {
     public var unsignedPolicy: UnsignedPolicy = .refuse
     /// The hub's settings.
     public var hub: HubSettings = HubSettings()
+    /// The key that seals stored secrets (office hub secrets, webhook secrets).
+    public var secrets: SecretsSettings = SecretsSettings()
+    /// The PKCS#11 modules an office connection may load (`GOVOFFICE_PKCS11_MODULES`); a module
+    /// path stored in the database is loaded and run, so only these are.
+    public var pkcs11Modules: [String] = []
+    /// The folders an office connection's key file may be in (`GOVOFFICE_KEY_DIRS`); nil means
+    /// `pkiDirectory` alone.
+    public var keyDirectories: [String]? = nil
+    /// The folders key files may be loaded from.
+    public var allowedKeyDirectories: [String] { keyDirectories ?? [pkiDirectory] }
+
+    /// Where the key that seals stored secrets comes from (at most one of the two).
+    public struct SecretsSettings: Sendable {
+        /// Base64 of the 32-byte key (`GOVOFFICE_SECRETS_KEY`).
+        public var key: String? = nil
+        /// A file holding that base64 text, readable by its owner only (`GOVOFFICE_SECRETS_KEY_FILE`).
+        public var keyFile: String? = nil
+
+        /// No key configured: a SQLite file gets `secrets.key` beside it; PostgreSQL refuses to start.
+        public init() {}
+    }
 
     /// The document-exchange hub: limits, the seal that signs receipts, push retries, retention.
     public struct HubSettings: Sendable {
@@ -226,6 +247,23 @@ public struct AppConfig: Sendable {
             config.trustedProxies = ranges
         }
         config.sqliteSynchronous = try choice("GOVOFFICE_SQLITE_SYNCHRONOUS", default: SQLiteSynchronous.full)
+        config.secrets.key = value("GOVOFFICE_SECRETS_KEY")
+        config.secrets.keyFile = value("GOVOFFICE_SECRETS_KEY_FILE")
+        if let key = config.secrets.key {
+            guard (try? SecretBox(base64: key)) != nil else {
+                throw ConfigError(key: "GOVOFFICE_SECRETS_KEY", value: "…", expected: "the base64 of 32 random bytes (openssl rand -base64 32)")
+            }
+            guard config.secrets.keyFile == nil else {
+                throw ConfigError(key: "GOVOFFICE_SECRETS_KEY_FILE", value: config.secrets.keyFile ?? "",
+                                  expected: "either GOVOFFICE_SECRETS_KEY or GOVOFFICE_SECRETS_KEY_FILE, not both")
+            }
+        }
+        func paths(_ key: String) -> [String]? {
+            value(key).map { $0.split(whereSeparator: { $0 == "," || $0 == ":" }).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty } }
+        }
+        config.pkcs11Modules = paths("GOVOFFICE_PKCS11_MODULES") ?? []
+        config.keyDirectories = paths("GOVOFFICE_KEY_DIRS")
         return config
     }
 
@@ -239,6 +277,8 @@ public struct AppConfig: Sendable {
         // The suites run many applications at once against one PostgreSQL; a small pool each keeps
         // them under its max_connections.
         config.databasePoolPerLoop = 2
+        // Each test application its own key, as each has its own database.
+        config.secrets.key = SecretBox.generateKeyBase64()
         return config
     }
 }

@@ -73,12 +73,13 @@ enum ToolFiles {
         return text
     }
 
-    /// Writes atomically; `secret` files (private keys) are readable by their owner only.
+    /// Writes atomically; `secret` files (private keys) are created readable by their owner only
+    /// (`PrivateFile`: never chmod-ed after the bytes are in).
     static func write(_ data: Data, to path: String, secret: Bool = false) throws {
+        if secret { return try PrivateFile.write(data, to: path) }
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: url, options: .atomic)
-        if secret { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
     }
 
     static func json<T: Encodable>(_ value: T) throws -> Data {

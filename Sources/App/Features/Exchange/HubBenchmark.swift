@@ -42,6 +42,10 @@ public enum HubBenchmark {
             config = .testing(database: .postgres(url: url, searchPath: [name]))
         }
         config.pkiDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hubbench-pki-\(UUID().uuidString)").path
+        // Not a demo: the seal is configured, as in production (a demo seal made for the run).
+        let seal = try HubSeal.makeDemo(in: config.pkiDirectory)
+        config.hub.sealKeyPath = seal.keyPath
+        config.hub.sealCertificatePath = seal.certPath
         config.hub.workers = false
         var failure: (any Error)?
         let httpClient = benchHTTPClient(connections: 32)

@@ -6,8 +6,9 @@ import Vapor
 import X509
 
 /// The hub's own seal: the key and certificate that sign every receipt (CMS, detached). Read from
-/// `GOVOFFICE_HUB_SEAL_KEY`/`_CERT`; without them a P-256 seal issued by the demo CA is made once
-/// under the PKI folder and reused, so receipts work out of the box.
+/// `GOVOFFICE_HUB_SEAL_KEY`/`_CERT`; without them, in demo mode only, a P-256 seal issued by the
+/// demo CA is made once under the PKI folder and reused, so receipts work out of the box. Outside
+/// demo mode a missing seal is an error: `serve` refuses to start (`requireConfigured`).
 struct HubSeal: Sendable {
     let key: SoftwareSigningKey
     let chain: [Certificate]
@@ -26,23 +27,35 @@ struct HubSeal: Sendable {
         }
     }
 
-    static func load(config: AppConfig, logger: Logger) throws -> HubSeal {
+    static func load(config: AppConfig) throws -> HubSeal {
         if let keyPath = config.hub.sealKeyPath, let certPath = config.hub.sealCertificatePath {
             return try read(keyPath: keyPath, certificatePath: certPath, isDemo: false)
         }
-        let folder = "\(config.pkiDirectory)/hub"
+        try requireConfigured(config)
+        let (keyPath, certPath) = try makeDemo(in: config.pkiDirectory)
+        return try read(keyPath: keyPath, certificatePath: certPath, isDemo: true)
+    }
+
+    /// Outside demo mode the seal must be configured: a demo seal signs receipts that nobody
+    /// outside the demo can rely on, and making one silently hid a missing production setting.
+    static func requireConfigured(_ config: AppConfig) throws {
+        guard !config.isDemoMode, config.hub.sealKeyPath == nil || config.hub.sealCertificatePath == nil else { return }
+        throw GovError("hub_seal_missing", .conflict,
+                       vi: "Ngoài chế độ dùng thử, trục cần con dấu: đặt GOVOFFICE_HUB_SEAL_KEY và GOVOFFICE_HUB_SEAL_CERT (khóa PEM, chuỗi chứng thư PEM), hoặc GOVOFFICE_DEMO=on cho bản dùng thử.",
+                       en: "Outside demo mode the hub needs a seal: set GOVOFFICE_HUB_SEAL_KEY and GOVOFFICE_HUB_SEAL_CERT (PEM key, PEM certificate chain), or GOVOFFICE_DEMO=on for a demo.")
+    }
+
+    /// The demo seal of `directory` (`hub/hub-seal.key`, `hub/hub-seal.pem`), issued by the demo CA
+    /// now unless it is there already; `pki demo` makes it too, so a harness can configure it.
+    @discardableResult
+    static func makeDemo(in directory: String) throws -> (keyPath: String, certPath: String) {
+        let folder = "\(directory)/hub"
         let keyPath = "\(folder)/hub-seal.key", certPath = "\(folder)/hub-seal.pem"
         if FileManager.default.fileExists(atPath: keyPath), FileManager.default.fileExists(atPath: certPath) {
-            return try read(keyPath: keyPath, certificatePath: certPath, isDemo: true)
-        }
-        if !config.isDemoMode {
-            logger.warning("""
-                Trục chưa có con dấu (GOVOFFICE_HUB_SEAL_KEY/CERT): tạo con dấu MẪU tại \(folder). / The hub has no \
-                seal configured (GOVOFFICE_HUB_SEAL_KEY/CERT): a DEMO seal is made in \(folder).
-                """)
+            return (keyPath, certPath)
         }
         do {
-            let demo = try DemoCertificates.root(in: config.pkiDirectory).demo
+            let demo = try DemoCertificates.root(in: directory).demo
             let key = try SoftwareSigningKey.generate(.p256)
             let subject = try DistinguishedName {
                 CountryName("VN")
@@ -59,7 +72,7 @@ struct HubSeal: Sendable {
         } catch {
             throw unusable("\(error)")
         }
-        return try read(keyPath: keyPath, certificatePath: certPath, isDemo: true)
+        return (keyPath, certPath)
     }
 
     private static func read(keyPath: String, certificatePath: String, isDemo: Bool) throws -> HubSeal {
@@ -95,7 +108,7 @@ extension Application {
     func hubSeal() throws -> HubSeal {
         try locks.lock(for: HubSealLock.self).withLock {
             if let seal = storage[HubSealKey.self] { return seal }
-            let seal = try HubSeal.load(config: govConfig, logger: logger)
+            let seal = try HubSeal.load(config: govConfig)
             storage[HubSealKey.self] = seal
             return seal
         }

@@ -12,12 +12,15 @@ import Vapor
 /// Webhooks registered by agency systems: where the hub pushes their messages.
 struct WebhookStore: Sendable {
     let db: any Database
+    /// Seals the secrets: the table holds them sealed to their row, never in clear.
+    let vault: SecretsVault
 
     struct Hook: Codable, Sendable {
         var id: UUID
         var agencyCode: String
         var systemId: String
         var url: String
+        /// Sealed (`SecretsVault`); the dispatcher opens it for each push.
         var secret: String
         var createdMs: Int64
     }
@@ -34,8 +37,9 @@ struct WebhookStore: Sendable {
             throw HubError.webhookInvalid(vi: "Khóa bí mật webhook phải dài 16–256 ký tự.",
                                           en: "The webhook secret must be 16–256 characters long.")
         }
-        let hook = Hook(id: UUID(), agencyCode: caller.agency.code, systemId: caller.system.systemID, url: text, secret: secret,
-                        createdMs: HubService.nowMillis())
+        let id = UUID()
+        let hook = Hook(id: id, agencyCode: caller.agency.code, systemId: caller.system.systemID, url: text,
+                        secret: try await vault.seal(secret, .webhookSecret, id: id, on: db), createdMs: HubService.nowMillis())
         try await db.atomically { tx in
             try await tx.sql.delete(from: "exchange_webhooks").where("system_id", .equal, hook.systemId).run()
             try await tx.sql.insert(into: "exchange_webhooks")
@@ -70,7 +74,7 @@ struct WebhookStore: Sendable {
 }
 
 extension Request {
-    var webhooks: WebhookStore { WebhookStore(db: db) }
+    var webhooks: WebhookStore { WebhookStore(db: db, vault: application.secrets) }
 }
 
 /// Pushes waiting deliveries to the recipients' webhooks. Each round claims, per recipient, the
@@ -118,7 +122,9 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
         var kind: String
         var attempts: Int
         var createdMs: Int64
+        var webhookId: UUID
         var url: String
+        /// Sealed; opened just before the push.
         var secret: String
     }
 
@@ -147,7 +153,7 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
             // The oldest waiting delivery of each recipient that has a webhook; later ones wait
             // behind it so the order holds.
             let rows = try await tx.sql.raw("""
-                SELECT d.id, d.message_id, d.recipient_code, d.seq, d.kind, d.attempts, d.created_ms, w.url, w.secret
+                SELECT d.id, d.message_id, d.recipient_code, d.seq, d.kind, d.attempts, d.created_ms, w.id AS webhook_id, w.url, w.secret
                 FROM exchange_deliveries d
                 JOIN exchange_webhooks w ON w.agency_code = d.recipient_code
                 WHERE d.state IN ('pending', 'delivered') AND d.next_attempt_ms <= \(bind: now)
@@ -176,6 +182,7 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
                 try await finish(delivery, error: outcome, dead: true, app: app)
                 return
             }
+            let secret = try await app.secrets.open(delivery.secret, .webhookSecret, id: delivery.webhookId, on: app.db)
             let timestamp = Int(Date().timeIntervalSince1970)
             var request = HTTPClientRequest(url: delivery.url)
             request.method = .POST
@@ -186,7 +193,7 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
             request.headers.add(name: "X-GovOffice-Kind", value: delivery.kind)
             request.headers.add(name: "X-GovOffice-Timestamp", value: String(timestamp))
             request.headers.add(name: "X-GovOffice-Signature",
-                                value: WebhookSignature.sign(body: payload, secret: delivery.secret, timestamp: timestamp))
+                                value: WebhookSignature.sign(body: payload, secret: secret, timestamp: timestamp))
             request.body = .bytes(ByteBuffer(data: payload))
             let deadline = NIODeadline.now() + pushTimeout
             let response = try await HTTPClient.shared.execute(request, deadline: deadline)

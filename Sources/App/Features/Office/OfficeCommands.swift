@@ -21,8 +21,9 @@ extension OfficeService {
     }
 
     /// Creates or replaces the agency's connection; the key and certificate are read once now so
-    /// that a wrong path fails here rather than at the first send.
-    func connect(_ input: ConnectionInput, actor: AuditActor) async throws {
+    /// that a wrong path (or a module or key folder the configuration does not allow) fails here
+    /// rather than at the first send. The hub secret is stored sealed by `vault`.
+    func connect(_ input: ConnectionInput, vault: SecretsVault, config: AppConfig, actor: AuditActor) async throws {
         guard try await AgencyDirectory(db: db).find(code: input.agencyCode) != nil else {
             throw AgencyDirectory.notFound(input.agencyCode)
         }
@@ -30,19 +31,23 @@ extension OfficeService {
             throw GovError("office_hub_url_invalid", .invalid, vi: "Địa chỉ trục không hợp lệ: \(input.hubURL.prefix(100)).",
                            en: "Invalid hub URL: \(input.hubURL.prefix(100)).")
         }
+        try OfficeSigner.checkAllowed(keyPath: input.keyPath, pkcs11Module: input.pkcs11Module, config: config)
         do {
             _ = try OfficeSigner.load(keyPath: input.keyPath, certPath: input.certPath, pkcs11Module: input.pkcs11Module,
-                                      tokenLabel: input.tokenLabel, keyLabel: input.keyLabel)
+                                      tokenLabel: input.tokenLabel, keyLabel: input.keyLabel, config: config)
         } catch {
             throw GovError("office_key_unreadable", .invalid, vi: "Không đọc được khóa hoặc chứng thư số: \(error)",
                            en: "The key or certificate cannot be read: \(error)")
         }
         try await db.atomically { tx in
             let connection = try await OfficeConnection.query(on: tx).filter(\.$agencyCode == input.agencyCode).first() ?? OfficeConnection()
+            // The id first: the sealed secret is bound to its row.
+            let id = connection.id ?? UUID()
+            connection.id = id
             connection.agencyCode = input.agencyCode
             connection.hubURL = input.hubURL
             connection.systemID = input.systemID
-            connection.secret = input.secret
+            connection.secret = try await vault.seal(input.secret, .officeSecret, id: id, on: tx)
             connection.keyPath = input.keyPath
             connection.certPath = input.certPath
             connection.pkcs11Module = input.pkcs11Module
@@ -70,7 +75,9 @@ struct OfficeCommand: AsyncCommand {
         @Option(name: "agency", help: "Mã cơ quan / agency code") var agency: String?
         @Option(name: "hub", help: "Địa chỉ trục, hoặc local / hub URL, or local (this server)") var hub: String?
         @Option(name: "system-id", help: "Mã hệ thống (GOVOFFICE_SYSTEM_ID) / system id") var systemID: String?
-        @Option(name: "secret", help: "Khóa bí mật (GOVOFFICE_SECRET_KEY) / secret key") var secret: String?
+        // No --secret: a command line is visible to every user of the machine (ps, /proc).
+        @Flag(name: "secret-stdin", help: "Đọc khóa bí mật từ đầu vào chuẩn (hoặc GOVOFFICE_SECRET_KEY) / read the secret key from standard input (or GOVOFFICE_SECRET_KEY)")
+        var secretStdin: Bool
         @Option(name: "key", help: "Khóa ký PEM của cơ quan / the agency's signing key (PEM)") var key: String?
         @Option(name: "cert", help: "Chứng thư số PEM / certificate chain (PEM)") var cert: String?
         @Option(name: "pkcs11", help: "Thư viện PKCS#11 của token / the token's PKCS#11 module") var pkcs11: String?
@@ -85,19 +92,20 @@ struct OfficeCommand: AsyncCommand {
         switch signature.action {
         case "connect":
             let env = ProcessInfo.processInfo.environment
+            let secret = signature.secretStdin ? readLine(strippingNewline: true) : env["GOVOFFICE_SECRET_KEY"]
             guard let agency = signature.agency, let hub = signature.hub ?? env["GOVOFFICE_HUB_URL"],
                   let systemID = signature.systemID ?? env["GOVOFFICE_SYSTEM_ID"],
-                  let secret = signature.secret ?? env["GOVOFFICE_SECRET_KEY"],
+                  let secret = secret?.trimmingCharacters(in: .whitespacesAndNewlines), !secret.isEmpty,
                   (signature.key != nil && signature.cert != nil) != (signature.pkcs11 != nil && signature.token != nil) else {
-                context.console.error("Cần / needs: --agency --hub --system-id --secret (or GOVOFFICE_*), and --key --cert or --pkcs11 --token [--key-label]")
+                context.console.error("Cần / needs: --agency --hub --system-id (or GOVOFFICE_HUB_URL, GOVOFFICE_SYSTEM_ID), the secret in GOVOFFICE_SECRET_KEY or on standard input with --secret-stdin, and --key --cert or --pkcs11 --token [--key-label]")
                 throw ExitStatus(2)
             }
             do {
-                try await app.office.connect(.init(agencyCode: agency, hubURL: hub, systemID: systemID,
-                                                   secret: secret.trimmingCharacters(in: .whitespacesAndNewlines),
+                try await app.office.connect(.init(agencyCode: agency, hubURL: hub, systemID: systemID, secret: secret,
                                                    keyPath: signature.key ?? "", certPath: signature.cert ?? "",
                                                    pkcs11Module: signature.pkcs11, tokenLabel: signature.token,
-                                                   keyLabel: signature.keyLabel), actor: .commandLine)
+                                                   keyLabel: signature.keyLabel),
+                                             vault: app.secrets, config: app.govConfig, actor: .commandLine)
             } catch let error as GovError {
                 context.console.error("\(error.code): \(error.vi) / \(error.en)")
                 throw ExitStatus(1)
@@ -138,7 +146,8 @@ enum DemoOffices {
                                                               name: "Sổ văn bản (dữ liệu mẫu)", actor: .commandLine)
             try await app.office.connect(.init(agencyCode: code, hubURL: OfficeConnection.localHub, systemID: systemID,
                                                secret: issued.secret, keyPath: "\(directory)/agencies/\(code).key",
-                                               certPath: "\(directory)/agencies/\(code).pem"), actor: .commandLine)
+                                               certPath: "\(directory)/agencies/\(code).pem"),
+                                         vault: app.secrets, config: app.govConfig, actor: .commandLine)
         }
     }
 }

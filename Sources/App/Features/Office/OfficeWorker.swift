@@ -62,6 +62,8 @@ final class OfficeWorker: LifecycleHandler, Sendable {
     struct Link {
         var client: ExchangeClient
         var connection: OfficeConnection
+        /// The hub secret, opened.
+        var secret: String
     }
 
     static func link(_ app: Application, agency: String) async throws -> Link? {
@@ -77,12 +79,13 @@ final class OfficeWorker: LifecycleHandler, Sendable {
         } else {
             return nil
         }
+        let secret = try await app.secrets.open(connection.secret, .officeSecret, id: try connection.requireID(), on: app.db)
         // A short call limit: AsyncHTTPClient retries a refused connection until the deadline, and
         // a loop stuck for a minute on a hub that is restarting (or on this server before it
         // listens) would hold up every status behind it.
-        return Link(client: ExchangeClient(hub: url, credentials: HubCredentials(systemID: connection.systemID, secret: connection.secret),
+        return Link(client: ExchangeClient(hub: url, credentials: HubCredentials(systemID: connection.systemID, secret: secret),
                                            timeout: .seconds(15)),
-                    connection: connection)
+                    connection: connection, secret: secret)
     }
 
     /// Records how the last contact with the hub went, shown to administrators. The long-poll
@@ -174,9 +177,10 @@ final class OfficeWorker: LifecycleHandler, Sendable {
                 .filter(\.$state == "pending").filter(\.$nextAt <= Date()).sort(\.$createdAt).limit(20).all()
             guard !due.isEmpty, let link = try await link(app, agency: agency) else { return 0 }
             let connection = link.connection
+            // A refused module or key folder throws here: logged and noted below, the items wait.
             let (key, chain) = try OfficeSigner.load(keyPath: connection.keyPath, certPath: connection.certPath,
                                                      pkcs11Module: connection.pkcs11Module, tokenLabel: connection.tokenLabel,
-                                                     keyLabel: connection.keyLabel)
+                                                     keyLabel: connection.keyLabel, config: app.govConfig)
             var count = 0
             for item in due {
                 guard try await claim(item, on: app.db) else { continue }
@@ -216,6 +220,7 @@ final class OfficeWorker: LifecycleHandler, Sendable {
             return count
         } catch {
             app.logger.warning("office outbox \(agency): \(String(describing: error))")
+            await note(app, agency: agency, error: String(describing: error))
             return 0
         }
     }
@@ -238,8 +243,11 @@ final class OfficeWorker: LifecycleHandler, Sendable {
 enum OfficeSigner {
     private static let tokens = NIOLockedValueBox<[String: PKCS11SigningKey]>([:])
 
+    /// The key (from a file or a token) of a connection. The module and key paths come from the
+    /// database, so they are checked against the configuration before anything is read or loaded.
     static func load(keyPath: String, certPath: String, pkcs11Module: String?, tokenLabel: String?,
-                     keyLabel: String?) throws -> (any SigningKey, [[UInt8]]) {
+                     keyLabel: String?, config: AppConfig) throws -> (any SigningKey, [[UInt8]]) {
+        try checkAllowed(keyPath: keyPath, pkcs11Module: pkcs11Module, config: config)
         guard let module = pkcs11Module, let token = tokenLabel else {
             return try SigningMaterial.software(keyPEM: try String(contentsOfFile: keyPath, encoding: .utf8),
                                                 certificatesPEM: try String(contentsOfFile: certPath, encoding: .utf8))
@@ -252,5 +260,35 @@ enum OfficeSigner {
                                                pin: .environment(PIN.defaultEnvironmentVariable))
         tokens.withLockedValue { $0[cacheKey] = opened }
         return (opened, [opened.certificateDER] + opened.certificateChainDER)
+    }
+
+    /// Refuses a PKCS#11 module not listed in `GOVOFFICE_PKCS11_MODULES` and a key file outside
+    /// the folders of `GOVOFFICE_KEY_DIRS` (default: `GOVOFFICE_PKI_DIR`). Loading a module runs its
+    /// code in the server; whoever can write a connection row must not choose which. Symbolic links
+    /// are resolved first, so a link in an allowed folder cannot point elsewhere.
+    static func checkAllowed(keyPath: String, pkcs11Module: String?, config: AppConfig) throws {
+        if let module = pkcs11Module {
+            let allowed = Set(config.pkcs11Modules.map(canonical))
+            guard allowed.contains(canonical(module)) else {
+                throw GovError("office_pkcs11_module_not_allowed", .forbidden,
+                               vi: "Thư viện PKCS#11 \(module.prefix(200)) không có trong GOVOFFICE_PKCS11_MODULES; không nạp.",
+                               en: "The PKCS#11 module \(module.prefix(200)) is not listed in GOVOFFICE_PKCS11_MODULES; it is not loaded.")
+            }
+            return
+        }
+        let key = canonical(keyPath)
+        let inside = config.allowedKeyDirectories.map(canonical).contains { folder in
+            key.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
+        }
+        guard inside else {
+            throw GovError("office_key_path_not_allowed", .forbidden,
+                           vi: "Tệp khóa \(keyPath.prefix(200)) không nằm trong thư mục được phép (GOVOFFICE_KEY_DIRS); không đọc.",
+                           en: "The key file \(keyPath.prefix(200)) is not inside an allowed folder (GOVOFFICE_KEY_DIRS); it is not read.")
+        }
+    }
+
+    /// The absolute path with symbolic links resolved (as far as the path exists).
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 }

@@ -5,7 +5,7 @@ import PKI
 import Vapor
 
 /// `govoffice pki demo`: a demo root CA, a certificate for every agency and every person of the
-/// directory, written under `GOVOFFICE_PKI_DIR` and registered (trusted root, bindings). Running
+/// directory, and a hub seal, written under `GOVOFFICE_PKI_DIR` and registered (trusted root, bindings). Running
 /// it again reuses the root, and binds (without re-issuing) whoever already has a certificate file.
 enum DemoCertificates {
     struct Result {
@@ -19,6 +19,7 @@ enum DemoCertificates {
             CA mẫu / demo CA: \(directory)/root-ca.pem\(reusedRoot ? " (dùng lại / reused)" : "")
             Chứng thư mới / new certificates: \(agencies) cơ quan / agencies, \(people) người / people
             Khóa / keys: \(directory)/agencies/CODE.key, \(directory)/people/USERNAME.key (chỉ dùng thử / demo only)
+            Con dấu trục / hub seal: GOVOFFICE_HUB_SEAL_KEY=\(directory)/hub/hub-seal.key GOVOFFICE_HUB_SEAL_CERT=\(directory)/hub/hub-seal.pem
             Ký thử / try: govoffice sign --key \(directory)/agencies/000.00.00.G22.key --cert \(directory)/agencies/000.00.00.G22.pem IN.edxml OUT.edxml
             CẢNH BÁO: CA mẫu chỉ để dùng thử, không có giá trị pháp lý. / WARNING: the demo CA is for trying GovOffice only; its signatures have no legal value.
             """
@@ -79,6 +80,8 @@ enum DemoCertificates {
                                username: user.username, actor: .commandLine, agencies: directoryService)
             people += 1
         }
+        // The hub's seal too, so that a server outside demo mode can be pointed at it.
+        try HubSeal.makeDemo(in: directory)
         return Result(directory: directory, agencies: agencies, people: people, reusedRoot: reused)
     }
 }
