@@ -179,7 +179,7 @@ extension OfficeTests {
             try await hub.app.db.sql.update("exchange_messages").set("payload", to: SQLBind(altered)).set("sha256", to: sha)
                 .where("id", .equal, arrived.messageID).run()
 
-            let link = OfficeWorker.Link(client: try hub.client(HubHarness.g22), connection: OfficeConnection())
+            let link = OfficeWorker.Link(client: try hub.client(HubHarness.g22), connection: OfficeConnection(), secret: "")
             let item = try #require(try await hub.client(HubHarness.g22).inbox(type: .status).first { $0.messageID == arrived.messageID })
             try await OfficeWorker.take(item, link: link, app: hub.app, agency: HubHarness.g22)
             let delivery = try #require(try await HubService(app: hub.app).delivery(message: arrived.messageID, recipient: HubHarness.g22))
