@@ -261,6 +261,8 @@ def server_env(workdir: Path, **overrides) -> dict:
         GOVOFFICE_HUB_MAX_MESSAGE="512kb",
         GOVOFFICE_OCSP="off",
         GOVOFFICE_WEBHOOK_BASE_DELAY_MS="600000",
+        # The webhook fixtures point at loopback, which webhooks may not reach unless listed.
+        GOVOFFICE_WEBHOOK_ALLOW="127.0.0.0/8",
         GOVOFFICE_HOME=str(REPO_ROOT),
         LOG_LEVEL="notice",
     )

@@ -81,7 +81,6 @@ public struct AppConfig: Sendable {
     public var unsignedPolicy: UnsignedPolicy = .refuse
     /// The hub's settings.
     public var hub: HubSettings = HubSettings()
-
     /// The document-exchange hub: limits, the seal that signs receipts, push retries, retention.
     public struct HubSettings: Sendable {
         /// Largest edXML message accepted, in bytes (larger ones get 413 `message_too_large`).
@@ -95,6 +94,10 @@ public struct AppConfig: Sendable {
         public var webhookMaxAgeSeconds: Int = 86_400
         /// First retry delay of a push delivery, in milliseconds (doubled each time, with jitter).
         public var webhookBaseDelayMillis: Int = 1_000
+        /// Address blocks webhooks may point into although they are loopback, private, link-local or
+        /// the hub's own (`GOVOFFICE_WEBHOOK_ALLOW`, comma-separated CIDR): agency systems on the
+        /// government's private network, the test harnesses' loopback receivers. Empty: public only.
+        public var webhookAllow: [CIDRBlock] = []
         /// How long metadata, hashes and statuses are kept, in days (10 years by default).
         public var retentionDays: Int = 3_653
         /// How long a payload is kept after every recipient acknowledged it, in days.
@@ -169,6 +172,14 @@ public struct AppConfig: Sendable {
                                            range: 1...2_592_000)
         hub.webhookBaseDelayMillis = try int("GOVOFFICE_WEBHOOK_BASE_DELAY_MS", default: hub.webhookBaseDelayMillis,
                                              range: 10...600_000)
+        if let raw = value("GOVOFFICE_WEBHOOK_ALLOW") {
+            do {
+                hub.webhookAllow = try CIDRBlock.parseList(raw)
+            } catch {
+                throw ConfigError(key: "GOVOFFICE_WEBHOOK_ALLOW", value: raw,
+                                  expected: "comma-separated address blocks such as 10.0.0.0/8,fd00::/8")
+            }
+        }
         hub.retentionDays = try int("GOVOFFICE_RETENTION_DAYS", default: hub.retentionDays, range: 1...36_500)
         hub.payloadRetentionDays = try int("GOVOFFICE_PAYLOAD_RETENTION_DAYS", default: hub.payloadRetentionDays,
                                            range: 0...36_500)
