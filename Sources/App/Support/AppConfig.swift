@@ -81,6 +81,22 @@ public struct AppConfig: Sendable {
     public var unsignedPolicy: UnsignedPolicy = .refuse
     /// The hub's settings.
     public var hub: HubSettings = HubSettings()
+    /// Signed checkpoints of the audit and evidence chains' heads.
+    public var checkpoints: CheckpointSettings = CheckpointSettings()
+
+    /// Where and how often the hub seal signs the chains' heads (see `ChainCheckpoints`).
+    public struct CheckpointSettings: Sendable {
+        /// The folder, outside the database, that receives one file per checkpoint
+        /// (`GOVOFFICE_CHECKPOINT_DIR`); several nodes may share it.
+        public var directory: String = "data/checkpoints"
+        /// Minutes between checkpoints while serving (`GOVOFFICE_CHECKPOINT_MINUTES`); 0 turns
+        /// them off, including the one written on shutdown.
+        public var minutes: Int = 10
+
+        /// The defaults.
+        public init() {}
+    }
+
     /// The document-exchange hub: limits, the seal that signs receipts, push retries, retention.
     public struct HubSettings: Sendable {
         /// Largest edXML message accepted, in bytes (larger ones get 413 `message_too_large`).
@@ -203,6 +219,8 @@ public struct AppConfig: Sendable {
             unsignedPolicy: try choice("GOVOFFICE_UNSIGNED", default: UnsignedPolicy.refuse)
         )
         config.hub = hub
+        config.checkpoints.directory = value("GOVOFFICE_CHECKPOINT_DIR") ?? config.checkpoints.directory
+        config.checkpoints.minutes = try int("GOVOFFICE_CHECKPOINT_MINUTES", default: config.checkpoints.minutes, range: 0...1440)
         config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
         config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
         config.databasePoolPerLoop = try int("GOVOFFICE_DB_POOL", default: 4, range: 1...64)
