@@ -31,6 +31,14 @@ struct CheckpointTests {
         }
     }
 
+    /// Ten more audit records and a checkpoint of the head, which agrees with the chain; the head's seq.
+    func checkpointedAudit(_ app: Application, _ folder: String) async throws -> Int64 {
+        try await appendAudit(app, 10)
+        try await ChainCheckpoints.write(app, chain: "audit", log: .audit, directory: folder)
+        #expect(try await ChainCheckpoints.problems(app, chain: "audit", log: .audit, directory: folder).problems.isEmpty)
+        return try await AuditLog.verify(on: app.db).headSeq
+    }
+
     /// What a writer with database access does to hide a cut: delete the tail and move the head back.
     func cutTail(_ app: Application, _ log: ChainedLog, keep: Int64) async throws {
         try await app.db.sql.delete(from: log.recordTable).where("seq", .greaterThan, keep).run()
@@ -42,10 +50,7 @@ struct CheckpointTests {
     @Test("A cut tail passes audit verify alone and fails it with the checkpoints")
     func cutTailCaught() async throws {
         try await withCheckpoints { app, folder in
-            try await appendAudit(app, 10)
-            try await ChainCheckpoints.write(app, chain: "audit", log: .audit, directory: folder)
-            let headSeq = try await AuditLog.verify(on: app.db).headSeq
-            #expect(try await ChainCheckpoints.problems(app, chain: "audit", log: .audit, directory: folder).problems.isEmpty)
+            let headSeq = try await checkpointedAudit(app, folder)
 
             try await cutTail(app, .audit, keep: headSeq - 4)
             // The gap: the chain's own check cannot see it.
@@ -60,9 +65,7 @@ struct CheckpointTests {
     @Test("A chain recomputed after altering a record passes audit verify alone and fails it with the checkpoints")
     func recomputedChainCaught() async throws {
         try await withCheckpoints { app, folder in
-            try await appendAudit(app, 10)
-            try await ChainCheckpoints.write(app, chain: "audit", log: .audit, directory: folder)
-            let headSeq = try await AuditLog.verify(on: app.db).headSeq
+            let headSeq = try await checkpointedAudit(app, folder)
 
             // Alter record 5 and reseal every record from the first with the chain's own code.
             try await app.db.sql.update(AuditRecord.schema).set("actor", to: "user:someone-else").where("seq", .equal, 5).run()
