@@ -61,6 +61,7 @@ struct WebhookAddressTests {
                 ("http://255.255.255.255/hook", "webhook_address_broadcast"),
                 ("http://224.0.0.1/hook", "webhook_address_multicast"),
                 ("http://nowhere.h41.example/hook", "webhook_address_not_resolved"),
+                ("http://%31%32%37.0.0.1/hook", "webhook_address_invalid_host"),
             ]
             for (url, code) in refused {
                 await expectHubError(code, status: 400) {

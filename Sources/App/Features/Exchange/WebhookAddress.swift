@@ -86,7 +86,13 @@ struct WebhookAddressGuard: Sendable {
     /// The checked target of `url`, or why it is refused. Every address the name resolves to must be
     /// acceptable: a name that answers a public address and a private one is refused, not half-used.
     func check(_ url: URL) async -> Result<Target, Refusal> {
-        guard let host = url.host, !host.isEmpty else { return .failure(Self.refusal("not_resolved")) }
+        // The host as written: a percent-encoded host could be read one way here and another way by
+        // the HTTP client, so only plain names and addresses are accepted.
+        guard var host = url.host(percentEncoded: true), !host.isEmpty else { return .failure(Self.refusal("not_resolved")) }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard host.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-.:".unicodeScalars.contains($0)) }) else {
+            return .failure(Self.refusal("invalid_host"))
+        }
         if let literal = IPAddress(host) {
             if let category = policy.refusal(for: literal) { return .failure(Self.refusal(category.rawValue)) }
             return .success(Target(host: host, address: literal, isLiteral: true))
@@ -119,6 +125,9 @@ struct WebhookAddressGuard: Sendable {
                         "The webhook URL points at a link-local address (169.254.0.0/16, fe80::/10, cloud metadata included).")
         case AddressCategory.own.rawValue:
             text = ("URL webhook trỏ về một địa chỉ của chính máy chủ trục.", "The webhook URL points at one of the hub's own addresses.")
+        case "invalid_host":
+            text = ("Tên máy trong URL webhook chỉ được gồm chữ, số, '-' và '.', hoặc là một địa chỉ IP (không mã hóa %).",
+                    "The webhook URL's host may hold only letters, digits, '-' and '.', or be an IP address (no %-encoding).")
         case "not_resolved":
             text = ("Không phân giải được tên máy trong URL webhook.", "The webhook URL's host name does not resolve.")
         case "redirect":
