@@ -85,6 +85,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         app.lifecycle.use(HubSealCheck())
         app.lifecycle.use(Housekeeping())
         app.lifecycle.use(WebhookDispatcher())
+        app.lifecycle.use(CheckpointWriter())
         app.lifecycle.use(OfficeWorker())
         try await DatabaseSetup.tuneSQLite(app)
         if config.autoMigrate {

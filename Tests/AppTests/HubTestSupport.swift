@@ -49,6 +49,8 @@ final class HubHarness: @unchecked Sendable {
         try await withTestApp(adjust: { config in
             config.pkiDirectory = pkiDir
             config.hub.webhookBaseDelayMillis = 50
+            // The receivers of these tests listen on loopback, which webhooks may not reach otherwise.
+            config.hub.webhookAllow = [CIDRBlock("127.0.0.0/8")!]
             adjust(&config)
         }) { app in
             
@@ -160,6 +162,8 @@ final class WebhookReceiver: @unchecked Sendable {
         var body: Data
         var timestamp: Int
         var signature: String
+        var envelope: WebhookSignature.Envelope
+        var host: String
     }
 
     let app: Application
@@ -169,6 +173,8 @@ final class WebhookReceiver: @unchecked Sendable {
     private var remainingFailures: Int
 
     var url: URL { URL(string: "http://127.0.0.1:\(port)/hook")! }
+    /// The receiver's `path` under the host name `host` (which a test resolver maps to loopback).
+    func url(host: String, path: String = "hook") -> URL { URL(string: "http://\(host):\(port)/\(path)")! }
 
     private init(app: Application, failures: Int) {
         self.app = app
@@ -196,8 +202,17 @@ final class WebhookReceiver: @unchecked Sendable {
         app.on(.POST, "hook", body: .collect(maxSize: "10mb")) { req -> HTTPStatus in
             let body = req.body.data.map { Data(buffer: $0) } ?? Data()
             let call = Call(body: body, timestamp: Int(req.headers.first(name: "X-GovOffice-Timestamp") ?? "") ?? 0,
-                            signature: req.headers.first(name: "X-GovOffice-Signature") ?? "")
+                            signature: req.headers.first(name: "X-GovOffice-Signature") ?? "",
+                            envelope: .init(messageID: req.headers.first(name: WebhookSignature.messageIDHeader) ?? "",
+                                            kind: req.headers.first(name: WebhookSignature.kindHeader) ?? "",
+                                            sequence: req.headers.first(name: WebhookSignature.sequenceHeader) ?? ""),
+                            host: req.headers.first(name: .host) ?? "")
             return receiver.record(call)
+        }
+        // A receiver that sends the hub on to /hook: the hub must not follow (had it followed, /hook
+        // would record the push; the target stays on loopback so a wrong hub still sends nothing outside).
+        app.on(.POST, "moved") { req -> Response in
+            Response(status: .temporaryRedirect, headers: ["Location": "http://127.0.0.1:\(receiver.port)/hook"])
         }
         try await app.server.start(address: nil)
         receiver.port = app.http.server.shared.localAddress?.port ?? 0

@@ -229,7 +229,9 @@ struct HubTests {
                 #expect(calls.last?.body == signed)
                 if let last = calls.last {
                     #expect(WebhookSignature.verify(body: last.body, secret: secret, timestamp: last.timestamp,
-                                                    header: last.signature))
+                                                    envelope: last.envelope, header: last.signature))
+                    #expect(last.envelope == .init(messageID: sent.messageID.uuidString.lowercased(), kind: "document",
+                                                   sequence: last.envelope.sequence))
                 }
                 #expect(try await hub.client(H.h41).inbox().isEmpty)
             }

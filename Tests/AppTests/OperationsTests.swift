@@ -169,7 +169,8 @@ struct ConfigTests {
     @Test(arguments: [
         ("DATABASE_URL", "mysql://x"), ("GOVOFFICE_MAX_BODY", "lots"), ("GOVOFFICE_MAX_BODY", "-5mb"),
         ("GOVOFFICE_DEMO", "maybe"), ("GOVOFFICE_LOGIN_MAX_FAILURES", "0"), ("GOVOFFICE_BCRYPT_COST", "99"),
-        ("GOVOFFICE_TRUST_PROXY", "perhaps"),
+        ("GOVOFFICE_TRUST_PROXY", "perhaps"), ("GOVOFFICE_WEBHOOK_ALLOW", "10.0.0.0/8,intranet.gov.vn"),
+        ("GOVOFFICE_WEBHOOK_ALLOW", "127.0.0.0/33"),
     ])
     func badValuesStopStartUpNamingTheKey(key: String, value: String) {
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment([key: value]) }
@@ -178,6 +179,12 @@ struct ConfigTests {
         } catch {
             #expect(String(describing: error).contains(key))
         }
+    }
+
+    @Test func webhookAllowListParses() throws {
+        #expect(try AppConfig.fromEnvironment([:]).hub.webhookAllow.isEmpty)
+        let config = try AppConfig.fromEnvironment(["GOVOFFICE_WEBHOOK_ALLOW": "127.0.0.0/8, 10.20.0.0/16,fd00::/8"])
+        #expect(config.hub.webhookAllow.map(\.description) == ["127.0.0.0/8", "10.20.0.0/16", "fd00::/8"])
     }
 
     @Test func sizesParse() {

@@ -64,6 +64,8 @@ export GOVOFFICE_SQLITE_PATH=$WORK/db.sqlite GOVOFFICE_PKI_DIR=$WORK/pki GOVOFFI
 export GOVOFFICE_UNSIGNED=$UNSIGNED GOVOFFICE_DEMO=off GOVOFFICE_OCSP=$OCSP GOVOFFICE_HOME=$REPO_ROOT
 # Not a demo: the hub's seal that `pki demo` writes is configured, as production configures its own.
 export GOVOFFICE_HUB_SEAL_KEY=$WORK/pki/hub/hub-seal.key GOVOFFICE_HUB_SEAL_CERT=$WORK/pki/hub/hub-seal.pem
+# The setup's webhook and the rewritten fuzzed ones point at a dead loopback port: list loopback.
+export GOVOFFICE_WEBHOOK_ALLOW=127.0.0.0/8
 PKI=$WORK/pki/agencies
 
 # A port nobody listens on: webhook pushes (setup) and fuzzed webhook URLs (hooks.py) go there.

@@ -214,7 +214,12 @@ class Receiver:
                 ts = self.headers.get("X-GovOffice-Timestamp") or ""
                 sig = self.headers.get("X-GovOffice-Signature") or ""
                 secret = receiver.secrets.get(agency, "")
-                expected = "sha256=" + hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+                # Signature scheme v2 (ExchangeClient/WebhookSignature.swift): the id, kind and sequence
+                # headers are signed with the timestamp and the body.
+                signed = "\n".join(["v2", ts, self.headers.get("X-GovOffice-Message-Id") or "",
+                                    self.headers.get("X-GovOffice-Kind") or "",
+                                    self.headers.get("X-GovOffice-Sequence") or "", ""]).encode() + body
+                expected = "v2=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
                 sig_ok = hmac.compare_digest(expected, sig)
                 n = receiver.state.by_sha.get(hashlib.sha256(body).hexdigest())
                 if truncated:
@@ -453,7 +458,9 @@ def main():
                         "GOVOFFICE_SYSTEM_ID", "GOVOFFICE_SECRET_KEY", "GOVOFFICE_HUB_WORKERS")}
     env.update(GOVOFFICE_PKI_DIR=os.path.join(args.workdir, "pki"), GOVOFFICE_BCRYPT_COST="4",
                GOVOFFICE_UNSIGNED="warn", DATABASE_URL=args.database_url,
-               GOVOFFICE_WEBHOOK_BASE_DELAY_MS=str(BASE_DELAY_MS))
+               GOVOFFICE_WEBHOOK_BASE_DELAY_MS=str(BASE_DELAY_MS),
+               # The receiver listens on loopback, which webhooks may not reach unless listed.
+               GOVOFFICE_WEBHOOK_ALLOW="127.0.0.0/8")
 
     state = State()
     nodes = []

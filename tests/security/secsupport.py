@@ -312,6 +312,8 @@ def server_env(workdir: Path, **overrides) -> dict:
         GOVOFFICE_HUB_MAX_MESSAGE="512kb",
         GOVOFFICE_OCSP="hard" if PRODUCTION_SIGNATURES else "off",
         GOVOFFICE_WEBHOOK_BASE_DELAY_MS="600000",
+        # The webhook fixtures point at loopback, which webhooks may not reach unless listed.
+        GOVOFFICE_WEBHOOK_ALLOW="127.0.0.0/8",
         GOVOFFICE_HOME=str(REPO_ROOT),
         # Every client of the suite is 127.0.0.1 and the matrix alone fails dozens of sign-ins on purpose:
         # the per-address back-off (tested in HardeningTests) would pause the whole suite.

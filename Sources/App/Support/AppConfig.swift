@@ -122,6 +122,22 @@ public struct AppConfig: Sendable {
         public init() {}
     }
 
+    /// Signed checkpoints of the audit and evidence chains' heads.
+    public var checkpoints: CheckpointSettings = CheckpointSettings()
+
+    /// Where and how often the hub seal signs the chains' heads (see `ChainCheckpoints`).
+    public struct CheckpointSettings: Sendable {
+        /// The folder, outside the database, that receives one file per checkpoint
+        /// (`GOVOFFICE_CHECKPOINT_DIR`); several nodes may share it.
+        public var directory: String = "data/checkpoints"
+        /// Minutes between checkpoints while serving (`GOVOFFICE_CHECKPOINT_MINUTES`); 0 turns
+        /// them off, including the one written on shutdown.
+        public var minutes: Int = 10
+
+        /// The defaults.
+        public init() {}
+    }
+
     /// The document-exchange hub: limits, the seal that signs receipts, push retries, retention.
     public struct HubSettings: Sendable {
         /// Largest edXML message accepted, in bytes (larger ones get 413 `message_too_large`).
@@ -135,6 +151,10 @@ public struct AppConfig: Sendable {
         public var webhookMaxAgeSeconds: Int = 86_400
         /// First retry delay of a push delivery, in milliseconds (doubled each time, with jitter).
         public var webhookBaseDelayMillis: Int = 1_000
+        /// Address blocks webhooks may point into although they are loopback, private, link-local or
+        /// the hub's own (`GOVOFFICE_WEBHOOK_ALLOW`, comma-separated CIDR): agency systems on the
+        /// government's private network, the test harnesses' loopback receivers. Empty: public only.
+        public var webhookAllow: [CIDRBlock] = []
         /// How long metadata, hashes and statuses are kept, in days (10 years by default).
         public var retentionDays: Int = 3_653
         /// How long a payload is kept after every recipient acknowledged it, in days.
@@ -209,6 +229,14 @@ public struct AppConfig: Sendable {
                                            range: 1...2_592_000)
         hub.webhookBaseDelayMillis = try int("GOVOFFICE_WEBHOOK_BASE_DELAY_MS", default: hub.webhookBaseDelayMillis,
                                              range: 10...600_000)
+        if let raw = value("GOVOFFICE_WEBHOOK_ALLOW") {
+            do {
+                hub.webhookAllow = try CIDRBlock.parseList(raw)
+            } catch {
+                throw ConfigError(key: "GOVOFFICE_WEBHOOK_ALLOW", value: raw,
+                                  expected: "comma-separated address blocks such as 10.0.0.0/8,fd00::/8")
+            }
+        }
         hub.retentionDays = try int("GOVOFFICE_RETENTION_DAYS", default: hub.retentionDays, range: 1...36_500)
         hub.payloadRetentionDays = try int("GOVOFFICE_PAYLOAD_RETENTION_DAYS", default: hub.payloadRetentionDays,
                                            range: 0...36_500)
@@ -236,6 +264,8 @@ public struct AppConfig: Sendable {
         config.addressLoginThrottle = LoginThrottlePolicy(
             maxFailures: try int("GOVOFFICE_LOGIN_MAX_FAILURES_PER_ADDRESS", default: 50, range: 1...100_000),
             baseLockSeconds: throttle.baseLockSeconds, maxLockSeconds: throttle.maxLockSeconds)
+        config.checkpoints.directory = value("GOVOFFICE_CHECKPOINT_DIR") ?? config.checkpoints.directory
+        config.checkpoints.minutes = try int("GOVOFFICE_CHECKPOINT_MINUTES", default: config.checkpoints.minutes, range: 0...1440)
         config.holidaysPath = value("GOVOFFICE_HOLIDAYS")
         config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
         config.databasePoolPerLoop = try int("GOVOFFICE_DB_POOL", default: 4, range: 1...64)

@@ -62,27 +62,49 @@ extension Request {
     }
 }
 
-/// `govoffice audit verify`: exit 0 when the chain is intact, 1 naming the first broken record.
+/// `govoffice audit verify [--checkpoints DIR]`: exit 0 when the chain is intact (and agrees with
+/// every signed checkpoint in DIR), 1 naming the first broken record or each disagreeing
+/// checkpoint. `govoffice audit checkpoint [--checkpoints DIR]` writes checkpoints of the audit and
+/// evidence chains now (the server writes them periodically and on shutdown).
 struct AuditCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "action", help: "verify")
+        @Argument(name: "action", help: "verify | checkpoint")
         var action: String
+
+        @Option(name: "checkpoints", help: "thư mục điểm kiểm đã ký / folder of signed checkpoints (GOVOFFICE_CHECKPOINT_DIR)")
+        var checkpoints: String?
     }
 
-    var help: String { "Kiểm tra chuỗi băm của nhật ký / verify the hash-chained audit log (audit verify)" }
+    var help: String {
+        "Kiểm tra chuỗi băm của nhật ký / verify the hash-chained audit log (audit verify [--checkpoints DIR], audit checkpoint)"
+    }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard signature.action == "verify" else {
-            context.console.error("Lệnh không hỗ trợ / unknown action: \(signature.action). Dùng / use: audit verify")
+        let app = context.application
+        switch signature.action {
+        case "verify":
+            let result = try await AuditLog.verify(on: app.db)
+            if let broken = result.broken {
+                context.console.error("✗ Nhật ký bị thay đổi tại bản ghi \(broken.seq) (\(broken.kind.rawValue)): \(broken.vi)")
+                context.console.error("✗ Audit log broken at record \(broken.seq) (\(broken.kind.rawValue)): \(broken.en)")
+                throw ExitStatus(1)
+            }
+            context.console.success("✓ Nhật ký toàn vẹn: \(result.checked) bản ghi / audit log intact: \(result.checked) records")
+            if let directory = signature.checkpoints {
+                let (checked, problems) = try await ChainCheckpoints.problems(app, chain: "audit", log: .audit, directory: directory)
+                for problem in problems { context.console.error("✗ \(problem)") }
+                if !problems.isEmpty { throw ExitStatus(1) }
+                context.console.success("✓ \(checked) điểm kiểm khớp nhật ký / checkpoints agree with the audit log: \(checked)")
+            }
+        case "checkpoint":
+            let directory = signature.checkpoints ?? app.govConfig.checkpoints.directory
+            for (name, log) in ChainCheckpoints.chains {
+                let path = try await ChainCheckpoints.write(app, chain: name, log: log, directory: directory)
+                context.console.print(path)
+            }
+        default:
+            context.console.error("Lệnh không hỗ trợ / unknown action: \(signature.action). Dùng / use: audit verify | audit checkpoint")
             throw ExitStatus(2)
         }
-        let result = try await AuditLog.verify(on: context.application.db)
-        if let broken = result.broken {
-            context.console.error("✗ Nhật ký bị thay đổi tại bản ghi \(broken.seq) (\(broken.kind.rawValue)): \(broken.vi)")
-            context.console.error("✗ Audit log broken at record \(broken.seq) (\(broken.kind.rawValue)): \(broken.en)")
-            throw ExitStatus(1)
-        }
-        context.console.success("✓ Nhật ký toàn vẹn: \(result.checked) bản ghi / audit log intact: \(result.checked) records")
     }
 }
-

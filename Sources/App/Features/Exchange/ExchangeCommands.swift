@@ -14,11 +14,16 @@ struct ExchangeTool: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Chuỗi bằng chứng của trục / the hub's evidence chain", subcommands: [Verify.self])
 
-        /// Exit 0 when every receipt links to the one before and the head matches; 1 naming the
-        /// first broken entry.
+        /// Exit 0 when every receipt links to the one before and the head matches (and, with
+        /// `--checkpoints DIR`, every signed checkpoint there agrees); 1 naming the first broken
+        /// entry or each disagreeing checkpoint.
         struct Verify: AppToolCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Kiểm tra chuỗi băm bằng chứng / verify the hash-chained evidence log")
+
+            @ArgumentParser.Option(name: .customLong("checkpoints"),
+                    help: "Thư mục điểm kiểm đã ký / folder of signed checkpoints (GOVOFFICE_CHECKPOINT_DIR)")
+            var checkpoints: String?
 
             func execute(_ app: Application) async throws {
                 let result = try await ChainedLog.evidence.verify(on: app.db)
@@ -29,6 +34,9 @@ struct ExchangeTool: ParsableCommand {
                         """, exitCode: 1)
                 }
                 print("✓ Chuỗi bằng chứng toàn vẹn: \(result.checked) mục / evidence chain intact: \(result.checked) entries")
+                if let checkpoints {
+                    try await ChainCheckpoints.verifyCommand(app, chain: "evidence", log: .evidence, directory: checkpoints)
+                }
             }
         }
     }

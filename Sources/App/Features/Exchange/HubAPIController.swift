@@ -281,7 +281,8 @@ struct HubAPIController: RouteCollection {
             throw HubError.webhookInvalid(vi: "Cần JSON {\"url\": \"https://…\", \"secret\": \"…\"}.",
                                           en: "Send JSON {\"url\": \"https://…\", \"secret\": \"…\"}.")
         }
-        let hook = try await req.webhooks.register(url: body.url, secret: body.secret, caller: caller, actor: req.systemActor)
+        let hook = try await req.webhooks.register(url: body.url, secret: body.secret, caller: caller, actor: req.systemActor,
+                                                   addressGuard: req.application.webhookGuard)
         return try await WebhookResponse(id: hook.id.apiString, url: hook.url, created_at: HubTime.iso(hook.createdMs))
             .encodeResponse(status: .created, for: req)
     }

@@ -25,8 +25,10 @@ struct WebhookStore: Sendable {
         var createdMs: Int64
     }
 
-    /// Registers (or replaces) the webhook of the calling system.
-    func register(url raw: String, secret: String, caller: SystemCredentials.Caller, actor: AuditActor) async throws -> Hook {
+    /// Registers (or replaces) the webhook of the calling system, if `addressGuard` accepts where its
+    /// host resolves to now (checked again at every push).
+    func register(url raw: String, secret: String, caller: SystemCredentials.Caller, actor: AuditActor,
+                  addressGuard: WebhookAddressGuard) async throws -> Hook {
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count <= 2000, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty else {
@@ -37,6 +39,7 @@ struct WebhookStore: Sendable {
             throw HubError.webhookInvalid(vi: "Khóa bí mật webhook phải dài 16–256 ký tự.",
                                           en: "The webhook secret must be 16–256 characters long.")
         }
+        if case .failure(let refusal) = await addressGuard.check(url) { throw refusal.error }
         let id = UUID()
         let hook = Hook(id: id, agencyCode: caller.agency.code, systemId: caller.system.systemID, url: text,
                         secret: try await vault.seal(secret, .webhookSecret, id: id, on: db), createdMs: HubService.nowMillis())
@@ -183,28 +186,10 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
                 return
             }
             let secret = try await app.secrets.open(delivery.secret, .webhookSecret, id: delivery.webhookId, on: app.db)
-            let timestamp = Int(Date().timeIntervalSince1970)
-            var request = HTTPClientRequest(url: delivery.url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/xml")
-            request.headers.add(name: "User-Agent", value: "GovOffice-Hub/1.0")
-            request.headers.add(name: "X-GovOffice-Message-Id", value: delivery.messageId.uuidString.lowercased())
-            request.headers.add(name: "X-GovOffice-Sequence", value: String(delivery.seq))
-            request.headers.add(name: "X-GovOffice-Kind", value: delivery.kind)
-            request.headers.add(name: "X-GovOffice-Timestamp", value: String(timestamp))
-            request.headers.add(name: "X-GovOffice-Signature",
-                                value: WebhookSignature.sign(body: payload, secret: secret, timestamp: timestamp))
-            request.body = .bytes(ByteBuffer(data: payload))
-            let deadline = NIODeadline.now() + pushTimeout
-            let response = try await HTTPClient.shared.execute(request, deadline: deadline)
-            await drain(response, before: deadline)
-            if (200..<300).contains(Int(response.status.code)) {
-                outcome = nil
-            } else {
-                outcome = "HTTP \(response.status.code)"
-            }
+            outcome = await send(payload, of: delivery, secret: secret, app: app)
         } catch {
-            outcome = String(describing: error).prefix(300).description
+            app.logger.warning("webhook push of \(delivery.id) failed: \(String(reflecting: error))")
+            outcome = "webhook_push_failed"
         }
         do {
             let age = HubService.nowMillis() - delivery.createdMs
@@ -216,6 +201,69 @@ final class WebhookDispatcher: LifecycleHandler, Sendable {
         } catch {
             app.logger.warning("webhook outcome not recorded: \(String(reflecting: error))")
         }
+    }
+
+    /// POSTs `payload` to the delivery's webhook; nil when it answered 2xx, else what the sender and
+    /// the recipient see as the delivery's last error: a stable category (`webhook_address_private`,
+    /// `webhook_timeout`, `HTTP 503`, …), never the raw connection error, which goes to the log.
+    ///
+    /// The host is resolved and checked again now (it may point elsewhere than at registration), and
+    /// the connection goes to the checked address while the Host header and TLS name stay the URL's
+    /// host; redirects are not followed, so a receiver cannot send the hub on to a refused address.
+    private static func send(_ payload: Data, of delivery: Claimed, secret: String, app: Application) async -> String? {
+        guard let url = URL(string: delivery.url) else { return "webhook_invalid" }
+        let target: WebhookAddressGuard.Target
+        switch await app.webhookGuard.check(url) {
+        case .success(let checked): target = checked
+        case .failure(let refusal): return refusal.code
+        }
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let envelope = WebhookSignature.Envelope(messageID: delivery.messageId.uuidString.lowercased(), kind: delivery.kind,
+                                                 sequence: String(delivery.seq))
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/xml")
+        request.headers.add(name: "User-Agent", value: "GovOffice-Hub/1.0")
+        request.headers.add(name: WebhookSignature.messageIDHeader, value: envelope.messageID)
+        request.headers.add(name: WebhookSignature.sequenceHeader, value: envelope.sequence)
+        request.headers.add(name: WebhookSignature.kindHeader, value: envelope.kind)
+        request.headers.add(name: WebhookSignature.timestampHeader, value: String(timestamp))
+        request.headers.add(name: WebhookSignature.signatureHeader,
+                            value: WebhookSignature.sign(body: payload, secret: secret, timestamp: timestamp, envelope: envelope))
+        request.body = .bytes(ByteBuffer(data: payload))
+
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: pushTimeout)
+        if !target.isLiteral { configuration.dnsOverride = [target.host: target.address.description] }
+        // One client per push: the pinned address is part of the client's configuration.
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let outcome: String?
+        do {
+            let deadline = NIODeadline.now() + pushTimeout
+            let response = try await client.execute(request, deadline: deadline)
+            await drain(response, before: deadline)
+            switch Int(response.status.code) {
+            case 200..<300: outcome = nil
+            case 300..<400: outcome = WebhookAddressGuard.refusal("redirect").code
+            default: outcome = "HTTP \(response.status.code)"
+            }
+        } catch {
+            app.logger.info("webhook push to \(target.host) (\(target.address)) failed: \(String(reflecting: error))")
+            outcome = category(of: error)
+        }
+        try? await client.shutdown()
+        return outcome
+    }
+
+    /// The stable name of a failed connection.
+    static func category(of error: any Error) -> String {
+        if let client = error as? HTTPClientError,
+           [HTTPClientError.deadlineExceeded, .connectTimeout, .readTimeout].contains(client) {
+            return "webhook_timeout"
+        }
+        if String(reflecting: type(of: error)).contains("SSL") { return "webhook_tls_failed" }
+        return "webhook_connection_failed"
     }
 
     /// How long one push may take, answer body included; well under `lease`.
