@@ -62,7 +62,7 @@ struct DeploymentTests {
         // Loopback is not a trusted proxy here, so the test client is an ordinary client.
         try await withTestApp(seed: false, adjust: {
             $0.trustProxy = true
-            $0.trustedProxies = IPAddressRange.parseList("10.0.0.0/8")!
+            $0.trustedProxies = try! CIDRBlock.parseList("10.0.0.0/8")
         }) { app in
             Self.addProbe(app)
             let answer = try await Self.probe(app, ["X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"])
@@ -79,7 +79,7 @@ struct DeploymentTests {
     @Test func aBadTrustedProxyListStopsStartUp() throws {
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["GOVOFFICE_TRUSTED_PROXIES": "10.0.0.0/40"]) }
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["GOVOFFICE_SQLITE_SYNCHRONOUS": "off"]) }
-        #expect(try AppConfig.fromEnvironment([:]).trustedProxies == IPAddressRange.loopback)
+        #expect(try AppConfig.fromEnvironment([:]).trustedProxies == ForwardedClient.loopback)
     }
 
     /// An application on a SQLite file of its own (whatever database the other suites use), set up

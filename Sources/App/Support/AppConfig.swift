@@ -58,7 +58,7 @@ public struct AppConfig: Sendable {
     /// The reverse proxies whose forwarding headers are believed when `trustProxy` is on
     /// (`GOVOFFICE_TRUSTED_PROXIES`, default loopback): the client address is the right-most
     /// `X-Forwarded-For` entry outside these, and `X-Forwarded-Proto` counts only when the peer is one.
-    public var trustedProxies: [IPAddressRange] = IPAddressRange.loopback
+    public var trustedProxies: [CIDRBlock] = ForwardedClient.loopback
     /// SQLite's `synchronous` on the served file (`GOVOFFICE_SQLITE_SYNCHRONOUS`, default FULL).
     public var sqliteSynchronous: SQLiteSynchronous = .full
     /// Back-off after failed logins.
@@ -270,7 +270,7 @@ public struct AppConfig: Sendable {
         config.demoOffices = try bool("GOVOFFICE_DEMO_OFFICES", default: false)
         config.databasePoolPerLoop = try int("GOVOFFICE_DB_POOL", default: 4, range: 1...64)
         if let raw = value("GOVOFFICE_TRUSTED_PROXIES") {
-            guard let ranges = IPAddressRange.parseList(raw), !ranges.isEmpty else {
+            guard let ranges = try? CIDRBlock.parseList(raw), !ranges.isEmpty else {
                 throw ConfigError(key: "GOVOFFICE_TRUSTED_PROXIES", value: raw,
                                   expected: "a comma-separated list of addresses or CIDR ranges, such as 127.0.0.1/32,::1")
             }
