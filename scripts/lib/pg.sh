@@ -120,7 +120,7 @@ unix_socket_directories = '$PG_TEST_DIR/sock'
 fsync = $durable
 synchronous_commit = $durable
 full_page_writes = $durable
-max_connections = 200
+max_connections = 500
 logging_collector = off
 EOF
 
