@@ -56,7 +56,18 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // `swift run govoffice serve` runs in; a served product caches them.
     app.leaf.cache.isEnabled = !config.reloadTemplates
 
-    _ = app.demoPasswordAccounts // installed while configuring, before requests read it from many threads
+    // Every value a getter installs in the application's storage on first use is installed now, while
+    // configuring is single-threaded. A storage write copies the whole storage and sets it back, so two
+    // first uses on different threads can lose one of the writes — once it was the HTTP server that
+    // `serve` had just started, which then crashed the process ("HTTPServer did not shutdown before
+    // deinitializing") when a worker's first use of the seal coincided with it.
+    _ = app.demoPasswordAccounts
+    _ = app.appKeys
+    _ = app.secrets
+    _ = app.ocspClient
+    _ = app.pkiValidatorCache
+    _ = app.inboxSignal
+    _ = app.ingestBatcher
     try routes(app)
 
     // Commands
@@ -107,6 +118,10 @@ public func configure(_ app: Application, config: AppConfig) async throws {
         }
         // Last, once the demo data may exist: no published password reaches beyond loopback.
         try await DemoPasswordGuard.check(app)
+        // The seal (made here in demo mode) is installed before the workers start and before `serve` starts
+        // the server (see the storage note above); without a seal outside demo mode HubSealCheck stops
+        // start-up with its message.
+        _ = try? app.hubSeal()
         if config.database.isPostgres, config.demo != .on {
             app.logger.info("PostgreSQL: dữ liệu mẫu không tự tạo / demo data is never auto-seeded (govoffice demo seed)")
         }
