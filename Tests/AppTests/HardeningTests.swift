@@ -48,6 +48,7 @@ struct HardeningTests {
             let page = try await quantri.get("/admin/users/\(adminID)")
             #expect(page.status == .ok)
             #expect(page.text.contains("id=\"read-only-note\""))
+            #expect(page.text.contains("Thông tin người dùng — admin"))
             #expect(!page.text.contains("id=\"password-form\""))
         }
     }
@@ -248,7 +249,8 @@ struct HardeningTests {
 
     @Test func demoPasswordsKeepTheServerOnLoopback() async throws {
         try await withTestApp { app in
-            let open = try await DemoPasswordGuard.accountsWithPublishedPassword(app)
+            let accounts = try await DemoPasswordGuard.accountsWithPublishedPassword(app)
+            let open = Set(accounts.map(\.username))
             #expect(open.contains("admin") && open.contains("g22.vanthu"))
             #expect(DemoPasswordGuard.refusal(open: open, host: "0.0.0.0", demo: .auto) != nil)
             #expect(DemoPasswordGuard.refusal(open: open, host: "10.1.2.3", demo: .off) != nil)
@@ -258,18 +260,28 @@ struct HardeningTests {
             #expect(DemoPasswordGuard.refusal(open: [], host: "0.0.0.0", demo: .auto) == nil)
             #expect(DemoPasswordGuard.refusal(open: open, host: "0.0.0.0", demo: .auto)?.description
                 .contains("GOVOFFICE_DEMO=on") == true)
-            // Administrators see the banner; a reset takes the account off it; others never see it.
-            app.demoPasswordAccounts.withLockedValue { $0 = open }
+            // Administrators see the banner, naming only the accounts they could change, each a link to its page;
+            // a reset takes the account off it; others never see it.
+            app.demoPasswordAccounts.withLockedValue { $0 = accounts }
             let quantri = TestBrowser(app)
             try await quantri.login("g22.quantri")
-            #expect(try await quantri.get("/").text.contains("id=\"demo-password-banner\""))
+            let home = try await quantri.get("/").text
+            #expect(home.contains("id=\"demo-password-banner\""))
+            let clerkID = try await user("g22.vanthu", app).requireID()
+            #expect(home.contains("href=\"/admin/users/\(clerkID.uuidString)\""))
+            #expect(!home.contains("id=\"demo-account-admin\""), "an agency admin cannot reset the system admin")
+            #expect(!home.contains("id=\"demo-account-h41.vanthu\""), "nor another agency's clerk")
+            let admin = TestBrowser(app)
+            try await admin.login("admin")
+            let adminHome = try await admin.get("/").text
+            #expect(adminHome.contains("id=\"demo-account-admin\"") && adminHome.contains("id=\"demo-account-h41.vanthu\""))
             let clerk = TestBrowser(app)
             try await clerk.login("g22.vanthu")
             #expect(!(try await clerk.get("/").text.contains("demo-password-banner")))
-            let id = try await user("g22.vanthu", app).requireID()
-            #expect(try await quantri.post("/admin/users/\(id)/password", [("password", "Doi-mat-khau-2026!")]).status == .seeOther)
-            #expect(!app.demoPasswordAccounts.withLockedValue { $0.contains("g22.vanthu") })
-            #expect(try await DemoPasswordGuard.accountsWithPublishedPassword(app).contains("g22.vanthu") == false)
+            #expect(try await quantri.post("/admin/users/\(clerkID)/password", [("password", "Doi-mat-khau-2026!")]).status == .seeOther)
+            #expect(!app.demoPasswordAccounts.withLockedValue { $0.contains { $0.username == "g22.vanthu" } })
+            #expect(!(try await quantri.get("/").text.contains("id=\"demo-account-g22.vanthu\"")))
+            #expect(!(try await DemoPasswordGuard.accountsWithPublishedPassword(app).contains { $0.username == "g22.vanthu" }))
         }
     }
 }

@@ -36,7 +36,7 @@ struct Page<Body: Encodable>: Encodable {
     var nav: [PageNavItem]
     var flash: PageFlash?
     /// For administrators: demo accounts that still have the published password (shown as a banner).
-    var demoPasswordAccounts: [String]?
+    var demoPasswordAccounts: [PageNavItem]?
     var body: Body
 }
 
@@ -94,10 +94,12 @@ extension Request {
 }
 
 extension Request {
-    fileprivate func demoPasswordBanner(_ principal: Principal?) -> [String]? {
+    fileprivate func demoPasswordBanner(_ principal: Principal?) -> [PageNavItem]? {
         guard let principal, principal.isSystemAdmin || principal.has(.agencyAdmin) else { return nil }
-        let open = application.demoPasswordAccounts.withLockedValue { $0 }
-        return open.isEmpty ? nil : open.sorted()
+        let open = DemoPasswordGuard.banner(application.demoPasswordAccounts.withLockedValue { $0 }, for: principal)
+        return open.isEmpty ? nil : open.map {
+            PageNavItem(href: "/admin/users/\($0.id.uuidString)", label: $0.username, active: false, id: "demo-account-\($0.username)")
+        }
     }
 }
 

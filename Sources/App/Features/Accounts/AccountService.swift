@@ -230,7 +230,7 @@ struct AccountService: Sendable {
             if let id = user.id { try await WebSession.endAll(of: id, on: tx) }
             try await AuditLog.append("user.password_reset", entity: "user", id: user.username, by: actor, on: tx)
         }
-        app.demoPasswordAccounts.withLockedValue { _ = $0.remove(user.username) }
+        app.demoPasswordAccounts.withLockedValue { $0.removeAll { $0.username == user.username } }
     }
 
     /// Which of `usernames` are paused by the sign-in back-off right now.

@@ -197,8 +197,8 @@ struct UserAdminController: RouteCollection {
     @Sendable func edit(req: Request) async throws -> Response {
         let principal = try req.requirePrincipal()
         let (user, agency) = try await loadUser(req, principal)
-        return try await req.renderPage("admin/user_form", title: "users.edit.title",
-                                        try await formBody(req, principal, agency: agency, user: user))
+        let body = try await formBody(req, principal, agency: agency, user: user)
+        return try await req.renderPage("admin/user_form", title: body.canChange ? "users.edit.title" : "users.view.title", body)
     }
 
     struct UpdateForm: Content {

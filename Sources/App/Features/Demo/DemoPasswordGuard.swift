@@ -8,19 +8,38 @@ import Vapor
 /// demo: it listens only on loopback unless the operator says `GOVOFFICE_DEMO=on`, and administrators see a
 /// banner until the passwords are changed.
 enum DemoPasswordGuard {
-    /// The demo accounts (by username) that are active and still open with the published password. Only the
-    /// published usernames are tried, one bcrypt check per distinct hash (the seeder shares one).
-    static func accountsWithPublishedPassword(_ app: Application) async throws -> Set<String> {
+    /// A demo account that still opens with the published password: enough to say who may change it.
+    struct OpenAccount: Sendable, Hashable {
+        var id: UUID
+        var username: String
+        var agencyID: UUID?
+        var roles: Set<Role>
+    }
+
+    /// The demo accounts that are active and still open with the published password. Only the published
+    /// usernames are tried, one bcrypt check per distinct hash (the seeder shares one).
+    static func accountsWithPublishedPassword(_ app: Application) async throws -> [OpenAccount] {
         let names = DemoSeeder.accounts.map(\.username)
         let users = try await User.query(on: app.db).filter(\.$username ~~ names)
             .filter(\.$state == UserState.active.rawValue).all()
-        var open: Set<String> = []
+        var open: [OpenAccount] = []
         for (hash, group) in Dictionary(grouping: users, by: \.passwordHash) {
             if (try? await app.password.async.verify(DemoSeeder.password, created: hash)) == true {
-                open.formUnion(group.map(\.username))
+                open += group.compactMap { user in
+                    user.id.map { OpenAccount(id: $0, username: user.username, agencyID: user.$agency.id, roles: user.roleSet) }
+                }
             }
         }
-        return open
+        return open.sorted { $0.username < $1.username }
+    }
+
+    /// The open accounts `principal` could change (AccessPolicy.canManageAccount), for the banner: an
+    /// agency admin is shown its own agency's, never a system admin's it could not reset.
+    static func banner(_ open: [OpenAccount], for principal: Principal) -> [OpenAccount] {
+        open.filter { account in
+            guard let agencyID = account.agencyID ?? (principal.isSystemAdmin ? principal.agencyID : nil) else { return false }
+            return AccessPolicy.canManageAccount(ofAgency: agencyID, holding: account.roles, principal)
+        }
     }
 
     /// Whether `host` (as given to `serve --hostname`) is a loopback address.
@@ -57,7 +76,9 @@ enum DemoPasswordGuard {
         // Before `migrate` has run on PostgreSQL there are no accounts to worry about.
         let open = (try? await accountsWithPublishedPassword(app)) ?? []
         app.demoPasswordAccounts.withLockedValue { $0 = open }
-        if let refusal = refusal(open: open, host: listeningHost(app), demo: app.govConfig.demo) { throw refusal }
+        if let refusal = refusal(open: Set(open.map(\.username)), host: listeningHost(app), demo: app.govConfig.demo) {
+            throw refusal
+        }
     }
 
     /// The rule: open demo accounts keep the server on loopback unless demo mode was asked for explicitly.
@@ -83,12 +104,14 @@ struct DemoPasswordRefusal: Error, CustomStringConvertible {
 }
 
 extension Application {
-    private struct DemoPasswordAccountsKey: StorageKey { typealias Value = NIOLockedValueBox<Set<String>> }
+    private struct DemoPasswordAccountsKey: StorageKey {
+        typealias Value = NIOLockedValueBox<[DemoPasswordGuard.OpenAccount]>
+    }
 
     /// The demo accounts that still had the published password at start-up, less those reset since.
-    var demoPasswordAccounts: NIOLockedValueBox<Set<String>> {
+    var demoPasswordAccounts: NIOLockedValueBox<[DemoPasswordGuard.OpenAccount]> {
         if let box = storage[DemoPasswordAccountsKey.self] { return box }
-        let box = NIOLockedValueBox<Set<String>>([])
+        let box = NIOLockedValueBox<[DemoPasswordGuard.OpenAccount]>([])
         storage[DemoPasswordAccountsKey.self] = box
         return box
     }
