@@ -28,10 +28,13 @@ extension OfficeService {
     /// applied, kept for audit and acknowledged as failed. A status about a sent document fills
     /// its recipient matrix; a revocation (13, or a revocation document) waits for the clerk's
     /// 15/16. Fetching the same hub message again changes nothing.
-    func intake(hubMessageID: UUID, bytes: Data, agency: String, signature: SignatureReport?,
+    /// `parsed` is `bytes` already read (the worker reads it once to know whose seal to check); nil
+    /// reads it here.
+    func intake(hubMessageID: UUID, bytes: Data, parsed: ParsedEdXML? = nil, agency: String, signature: SignatureReport?,
                 today: CivilDate = CivilDate.today()) async throws -> Intake {
         do {
-            return try await intakeOnce(hubMessageID: hubMessageID, bytes: bytes, agency: agency, signature: signature, today: today)
+            return try await intakeOnce(hubMessageID: hubMessageID, bytes: bytes, parsed: parsed, agency: agency,
+                                        signature: signature, today: today)
         } catch let error as any DatabaseError where error.isConstraintFailure {
             // Another node stored the same hub message (or status) a moment earlier: it is in.
             return .done
@@ -53,13 +56,17 @@ extension OfficeService {
             + (signature.messageEN.map { " / \($0)" } ?? "")
     }
 
-    private func intakeOnce(hubMessageID: UUID, bytes: Data, agency: String, signature: SignatureReport?,
-                            today: CivilDate) async throws -> Intake {
+    private func intakeOnce(hubMessageID: UUID, bytes: Data, parsed alreadyParsed: ParsedEdXML?, agency: String,
+                            signature: SignatureReport?, today: CivilDate) async throws -> Intake {
         let parsed: ParsedEdXML
-        do {
-            parsed = try EdXMLReader.read(bytes)
-        } catch {
-            return .refused("edXML không đọc được / unreadable edXML: \(error.code)")
+        if let alreadyParsed {
+            parsed = alreadyParsed
+        } else {
+            do {
+                parsed = try EdXMLReader.read(bytes)
+            } catch {
+                return .refused("edXML không đọc được / unreadable edXML: \(error.code)")
+            }
         }
         let hubID = hubMessageID.uuidString.lowercased()
         let unverified = Self.signatureProblem(signature)

@@ -139,9 +139,11 @@ final class OfficeWorker: LifecycleHandler, Sendable {
         let fetched = try await link.client.fetch(item.messageID)
         // Every message is verified here, statuses and revocations too: the hub may be remote
         // over plain HTTP, and what it relays is only as good as the sender's own seal.
-        let signature = try await app.signatureCheck.check(fetched.bytes, sender: claimedSender(fetched.bytes) ?? item.sender)
-        let outcome = try await app.office.intake(hubMessageID: item.messageID, bytes: fetched.bytes, agency: agency,
-                                                  signature: signature)
+        // Read once: the sender it names picks the seal to check, and intake uses the same reading.
+        let parsed = try? EdXMLReader.read(fetched.bytes)
+        let signature = try await app.signatureCheck.check(fetched.bytes, sender: parsed.flatMap(claimedSender) ?? item.sender)
+        let outcome = try await app.office.intake(hubMessageID: item.messageID, bytes: fetched.bytes, parsed: parsed,
+                                                  agency: agency, signature: signature)
         switch outcome {
         case .done: _ = try await link.client.acknowledge(item.messageID, outcome: .done)
         case .refused(let reason):
@@ -152,11 +154,10 @@ final class OfficeWorker: LifecycleHandler, Sendable {
 
     /// The agency the message itself says it comes from (`From/OrganId`): the seal must be that
     /// agency's, whatever the hub's inbox entry says.
-    static func claimedSender(_ bytes: Data) -> String? {
-        switch (try? EdXMLReader.read(bytes))?.message {
-        case .document(let document)?: document.header.from.organId.trimmingCharacters(in: .whitespacesAndNewlines)
-        case .status(let status)?: status.from.organId.trimmingCharacters(in: .whitespacesAndNewlines)
-        case nil: nil
+    static func claimedSender(_ parsed: ParsedEdXML) -> String? {
+        switch parsed.message {
+        case .document(let document): document.header.from.organId.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .status(let status): status.from.organId.trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
 
